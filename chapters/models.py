@@ -1,0 +1,150 @@
+"""Chapters, their schedule and policies; industries and classifications; traffic-light rules."""
+
+import datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone.")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class TrafficLightRuleSet(models.Model):
+    """A member-scoring variant (e.g. "UK 100-point"); the rules are data, not code."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    rules = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChapterQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Chapters where the user holds a current membership."""
+        from members.models import Member
+
+        return self.filter(
+            members__user=user, members__status__in=Member.Status.current_values()
+        ).distinct()
+
+
+class Chapter(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, unique=True)
+    region = models.CharField(max_length=120, blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
+    meeting_weekday = models.PositiveSmallIntegerField(
+        choices=Weekday.choices, default=Weekday.WEDNESDAY
+    )
+    meeting_time = models.TimeField(default=datetime.time(7, 0), help_text="Local start time.")
+    meeting_duration_minutes = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(15), MaxValueValidator(480)]
+    )
+    venue = models.CharField(max_length=255, blank=True)
+    online_link = models.URLField(blank=True)
+    currency = models.CharField(
+        max_length=3,
+        default="GBP",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO code, e.g. GBP.")],
+    )
+    reminder_lead_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MaxValueValidator(24 * 7)]
+    )
+    # Attendance policy.
+    absence_limit = models.PositiveSmallIntegerField(default=3)
+    absence_window_meetings = models.PositiveSmallIntegerField(
+        default=26, validators=[MinValueValidator(1)]
+    )
+    lates_per_absence = models.PositiveSmallIntegerField(
+        default=0, help_text="How many lates count as one absence; 0 means lates never do."
+    )
+    substitute_cap = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Most substitutes allowed in the window; empty for none."
+    )
+    checkin_cutoff_minutes = models.PositiveSmallIntegerField(
+        default=10, help_text="Self check-in after this many minutes past the start counts as L."
+    )
+    visitor_visit_limit = models.PositiveSmallIntegerField(default=2)
+    approval_window_days = models.PositiveSmallIntegerField(default=7)
+    tally_hour = models.PositiveSmallIntegerField(
+        default=9,
+        validators=[MaxValueValidator(23)],
+        help_text="Local hour on the day after the meeting when tallies go out if no one "
+        "completed the report.",
+    )
+    thank_you_names_thanker = models.BooleanField(
+        default=True, help_text="Whether the giver is told who thanked them for closed business."
+    )
+    traffic_light_rule_set = models.ForeignKey(
+        TrafficLightRuleSet, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ChapterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(meeting_weekday__gte=0, meeting_weekday__lte=6),
+                name="chapter_weekday_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(tally_hour__gte=0, tally_hour__lte=23), name="chapter_tally_hour_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def local(self, moment: datetime.datetime) -> datetime.datetime:
+        return moment.astimezone(self.zone)
+
+
+class Industry(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "industries"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Classification(models.Model):
+    industry = models.ForeignKey(Industry, on_delete=models.PROTECT, related_name="classifications")
+    name = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

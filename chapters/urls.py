@@ -1,0 +1,8 @@
+from django.urls import path
+
+from chapters import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("chapters/<slug:slug>/", views.chapter_home, name="chapter_home"),
+]

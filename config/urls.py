@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+
+admin.site.site_header = "Chapterhouse back office"
+admin.site.site_title = "Chapterhouse back office"
+# Staff sign in through allauth too, so rate limits and two-factor apply to the back office.
+admin.site.login = login_required(admin.site.login)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("chapters.urls")),
+    path("", include("members.urls")),
+    path("", include("meetings.urls")),
+    path("", include("referrals.urls")),
+]

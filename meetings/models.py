@@ -1,0 +1,192 @@
+"""Weekly meetings, their PALMS attendance, visitors and the weekly report."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from chapters.models import Chapter, Classification
+from members.models import Member
+
+
+class MeetingQuerySet(models.QuerySet):
+    def for_chapter(self, chapter):
+        return self.filter(chapter=chapter)
+
+    def upcoming(self, now: datetime.datetime | None = None):
+        now = now or timezone.now()
+        return self.filter(ends_at__gt=now).order_by("starts_at")
+
+    def past(self, now: datetime.datetime | None = None):
+        now = now or timezone.now()
+        return self.filter(starts_at__lte=now).order_by("-starts_at")
+
+    def counted(self):
+        """Meetings that count for attendance: neither cancelled nor a holiday."""
+        return self.exclude(status__in=[Meeting.Status.CANCELLED, Meeting.Status.HOLIDAY])
+
+    def completed(self):
+        return self.filter(report_status=Meeting.ReportStatus.COMPLETED)
+
+
+class Meeting(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+        HOLIDAY = "holiday", "Holiday"
+
+    class ReportStatus(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        COMPLETED = "completed", "Completed"
+
+    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="meetings")
+    local_date = models.DateField(help_text="The meeting's date in the chapter's time zone.")
+    # The regular weekly slot this meeting fills; a moved meeting keeps its slot, so the
+    # schedule generator does not put a second meeting there.
+    slot_date = models.DateField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    venue = models.CharField(max_length=255, blank=True, help_text="Empty: the chapter's venue.")
+    online_link = models.URLField(blank=True, help_text="Empty: the chapter's link.")
+    note = models.CharField(max_length=255, blank=True)
+    feature_presenter = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    education_moment = models.CharField(max_length=255, blank=True)
+    report_status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    report_completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    report_completed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a leader moved the meeting: the schedule generator then leaves its time alone.
+    is_custom = models.BooleanField(default=False)
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["chapter", "local_date"], name="one_meeting_per_day"),
+            models.UniqueConstraint(fields=["chapter", "slot_date"], name="one_meeting_per_slot"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="meeting_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(report_status="draft")
+                | Q(report_completed_at__isnull=False),
+                name="completed_report_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["chapter", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.chapter} {self.local_date:%Y-%m-%d}"
+
+    @property
+    def local_start(self) -> datetime.datetime:
+        return self.starts_at.astimezone(self.chapter.zone)
+
+    @property
+    def local_end(self) -> datetime.datetime:
+        return self.ends_at.astimezone(self.chapter.zone)
+
+    @property
+    def where(self) -> str:
+        return self.venue or self.chapter.venue
+
+    @property
+    def link(self) -> str:
+        return self.online_link or self.chapter.online_link
+
+    @property
+    def is_completed(self) -> bool:
+        return self.report_status == Meeting.ReportStatus.COMPLETED
+
+    @property
+    def counts_for_attendance(self) -> bool:
+        return self.status not in (Meeting.Status.CANCELLED, Meeting.Status.HOLIDAY)
+
+
+class Palms(models.TextChoices):
+    PRESENT = "P", "Present"
+    ABSENT = "A", "Absent"
+    LATE = "L", "Late"
+    MEDICAL = "M", "Medical / excused"
+    SUBSTITUTE = "S", "Sent a substitute"
+
+
+class Attendance(models.Model):
+    """One PALMS code per member per meeting."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="attendance")
+    code = models.CharField(max_length=1, choices=Palms.choices)
+    substitute_name = models.CharField(max_length=150, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    marked_at = models.DateTimeField(default=timezone.now)
+    self_checked_in = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["meeting", "member"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], name="one_attendance_per_member"),
+            models.CheckConstraint(
+                condition=Q(code__in=["P", "A", "L", "M", "S"]), name="attendance_code_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(code="S") | ~Q(substitute_name=""),
+                name="substitute_is_named",
+                violation_error_message="Name the substitute.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.meeting}: {self.code}"
+
+
+class Visitor(models.Model):
+    """A guest at a meeting, brought by a member (the sponsor)."""
+
+    class FollowUp(models.TextChoices):
+        NEW = "new", "To follow up"
+        CONTACTED = "contacted", "Contacted"
+        INVITED_TO_APPLY = "invited", "Invited to apply"
+        APPLIED = "applied", "Applied"
+        NOT_INTERESTED = "not_interested", "Not interested"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="visitors")
+    name = models.CharField(max_length=150)
+    company = models.CharField(max_length=200, blank=True)
+    classification = models.ForeignKey(
+        Classification, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    classification_text = models.CharField(
+        max_length=120, blank=True, help_text="What they do, when it is no known classification."
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    invited_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="visitors_brought"
+    )
+    follow_up = models.CharField(max_length=16, choices=FollowUp.choices, default=FollowUp.NEW)
+    notes = models.TextField(blank=True)
+    attended = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company})"

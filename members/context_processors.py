@@ -1,0 +1,13 @@
+from chapters.models import Chapter
+
+
+def navigation(request):
+    """The chapters the signed-in person belongs to, for the navigation."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+
+    def chapters():
+        return list(Chapter.objects.for_user(user).only("name", "slug"))
+
+    return {"nav_chapters": chapters}

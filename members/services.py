@@ -1,0 +1,123 @@
+"""Operations on memberships: invitations and joining a chapter."""
+
+import datetime
+
+from allauth.account.models import EmailAddress
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chapters.models import Chapter, Classification
+from members.models import Invitation, Member, User
+
+INVITATION_DAYS = 14
+
+
+class MembershipError(Exception):
+    """A membership rule refused the change; the message is for the person who asked."""
+
+
+def classification_holder(*, chapter: Chapter, classification: Classification) -> Member | None:
+    return (
+        Member.objects.current()
+        .filter(chapter=chapter, classification=classification)
+        .select_related("user")
+        .first()
+    )
+
+
+def invitation_create(
+    *,
+    chapter: Chapter,
+    email: str,
+    first_name: str,
+    last_name: str,
+    classification: Classification,
+    business_name: str,
+    invited_by: User,
+) -> Invitation:
+    """Invite someone to join the chapter; the email goes out after the transaction commits."""
+    from members.tasks import invitation_send
+
+    email = email.strip().lower()
+    holder = classification_holder(chapter=chapter, classification=classification)
+    if holder is not None:
+        raise MembershipError(
+            f"{classification} is already taken in {chapter} by {holder.full_name}."
+        )
+    if Member.objects.filter(
+        chapter=chapter, user__email__iexact=email, status__in=Member.Status.current_values()
+    ).exists():
+        raise MembershipError(f"{email} is already a member of {chapter}.")
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                chapter=chapter,
+                email=email,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                classification=classification,
+                business_name=business_name.strip(),
+                invited_by=invited_by,
+                expires_at=timezone.now() + datetime.timedelta(days=INVITATION_DAYS),
+            )
+    except IntegrityError:
+        raise MembershipError(f"{email} already has an open invitation to {chapter}.") from None
+    invitation_send.delay_on_commit(invitation.pk)
+    return invitation
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def invitation_accept(*, invitation: Invitation, user: User | None, password: str = "") -> Member:
+    """Turn an invitation into an active membership (and an account, for a new person).
+
+    The classification rule is checked again here: the database constraint has the last word.
+    """
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not invitation.is_usable:
+            raise MembershipError("This invitation has expired or was already used.")
+        if user is None:
+            if User.objects.filter(email__iexact=invitation.email).exists():
+                raise MembershipError("An account with this email exists: sign in to accept.")
+            user = User.objects.create_user(
+                email=invitation.email,
+                password=password,
+                first_name=invitation.first_name,
+                last_name=invitation.last_name,
+            )
+        elif user.email.lower() != invitation.email.lower():
+            raise MembershipError(f"This invitation is for {invitation.email}.")
+        # The link reached this address, so the address is verified.
+        EmailAddress.objects.update_or_create(
+            user=user,
+            email=invitation.email,
+            defaults={"verified": True, "primary": not user.emailaddress_set.exists()},
+        )
+        today = timezone.localdate()
+        try:
+            with transaction.atomic():
+                member = Member.objects.create(
+                    user=user,
+                    chapter=invitation.chapter,
+                    classification=invitation.classification,
+                    business_name=invitation.business_name,
+                    status=Member.Status.ACTIVE,
+                    joined_on=today,
+                    renewal_due_on=today.replace(year=today.year + 1)
+                    if not (today.month == 2 and today.day == 29)
+                    else today + datetime.timedelta(days=365),
+                )
+        except IntegrityError:
+            raise MembershipError(
+                f"{invitation.classification} has been taken in {invitation.chapter} since you "
+                "were invited. Please contact the chapter's leadership team."
+            ) from None
+        invitation.accepted_at = timezone.now()
+        invitation.member = member
+        invitation.save(update_fields=["accepted_at", "member"])
+    return member

@@ -1,0 +1,269 @@
+"""The slips members log: referrals, thank-yous for closed business (TYFCB), one-to-ones, CEUs,
+testimonials.
+
+Every slip counts for a meeting of its author's chapter (`meeting`). Slips between members of
+two chapters also count in the other chapter, for the other side's meeting of that week.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from meetings.models import Meeting
+from members.models import Member
+
+
+class Tier(models.TextChoices):
+    INSIDE = "inside", "Tier 1 (inside)"
+    OUTSIDE = "outside", "Tier 2 (outside)"
+
+
+TEMPERATURE_LABELS = {
+    1: "Name and number only",
+    2: "They know you'll call",
+    3: "They're expecting your call",
+    4: "Warm: I've talked you up",
+    5: "Hot: introduced in person",
+}
+
+
+class SlipQuerySet(models.QuerySet):
+    def in_meetings(self, meetings):
+        return self.filter(meeting__in=meetings)
+
+
+class ReferralQuerySet(SlipQuerySet):
+    def for_chapter(self, chapter):
+        return self.filter(Q(meeting__chapter=chapter) | Q(receiver_meeting__chapter=chapter))
+
+    def open(self):
+        return self.filter(status__in=Referral.Status.open_values())
+
+
+class Referral(models.Model):
+    class Status(models.TextChoices):
+        GIVEN = "given", "New"
+        CONTACTED = "contacted", "Contacted"
+        MEETING_BOOKED = "meeting_booked", "Meeting booked"
+        CLOSED_WON = "closed_won", "Closed: won"
+        NOT_CLOSED = "not_closed", "Not closed"
+
+        @classmethod
+        def open_values(cls) -> list[str]:
+            return [cls.GIVEN, cls.CONTACTED, cls.MEETING_BOOKED]
+
+    giver = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="referrals_given")
+    receiver = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="referrals_received"
+    )
+    tier = models.CharField(max_length=8, choices=Tier.choices)
+    prospect_name = models.CharField(max_length=150, blank=True)
+    prospect_phone = models.CharField(max_length=40, blank=True)
+    prospect_email = models.EmailField(blank=True)
+    temperature = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.GIVEN)
+    status_reason = models.CharField(max_length=255, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="referrals")
+    receiver_meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="referrals_received"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(giver=F("receiver")), name="referral_giver_is_not_receiver"
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature__gte=1, temperature__lte=5),
+                name="referral_temperature_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(tier__in=["inside", "outside"]), name="referral_tier_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(tier="inside")
+                | (~Q(prospect_name="") & (~Q(prospect_phone="") | ~Q(prospect_email=""))),
+                name="outside_referral_names_prospect",
+                violation_error_message="An outside referral needs the prospect's name and a "
+                "phone number or email.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral {self.giver.full_name} -> {self.receiver.full_name}"
+
+    @property
+    def temperature_label(self) -> str:
+        return TEMPERATURE_LABELS.get(self.temperature, "")
+
+    @property
+    def is_cross_chapter(self) -> bool:
+        return self.meeting.chapter_id != self.receiver_meeting.chapter_id
+
+
+class ThankYouQuerySet(SlipQuerySet):
+    def for_chapter(self, chapter):
+        return self.filter(Q(meeting__chapter=chapter) | Q(credited_meeting__chapter=chapter))
+
+
+class ThankYou(models.Model):
+    """TYFCB: thanks for closed business, credited to the member who passed it."""
+
+    class BusinessType(models.TextChoices):
+        NEW = "new", "New business"
+        REPEAT = "repeat", "Repeat business"
+
+    thanked_by = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="thanks_given")
+    credited_to = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="thanks_received"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    business_type = models.CharField(
+        max_length=8, choices=BusinessType.choices, default=BusinessType.NEW
+    )
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.SET_NULL, related_name="thank_yous"
+    )
+    notes = models.TextField(blank=True)
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="thank_yous")
+    credited_meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="thank_yous_credited"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = ThankYouQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "thank-you for closed business"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="tyfcb_amount_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(thanked_by=F("credited_to")), name="tyfcb_not_to_self"
+            ),
+            models.CheckConstraint(
+                condition=Q(business_type__in=["new", "repeat"]), name="tyfcb_business_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"TYFCB {self.amount} to {self.credited_to.full_name}"
+
+
+class OneToOneQuerySet(SlipQuerySet):
+    def involving(self, member):
+        return self.filter(Q(member=member) | Q(met_with=member))
+
+
+class OneToOne(models.Model):
+    """Two members met outside the meeting to learn each other's business."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="one_to_ones")
+    met_with = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    met_on = models.DateField()
+    location = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="one_to_ones")
+    met_with_meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = OneToOneQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-met_on"]
+        verbose_name = "one-to-one"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(member=F("met_with")), name="one_to_one_with_someone_else"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"1-2-1 {self.member.full_name} & {self.met_with.full_name}"
+
+
+class CEU(models.Model):
+    """A chapter education unit: a learning credit a member earned."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ceus")
+    credits = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    description = models.CharField(max_length=255)
+    earned_on = models.DateField()
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="ceus")
+    created_at = models.DateTimeField(auto_now_add=True)
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = SlipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-earned_on"]
+        verbose_name = "CEU"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credits__gte=1, credits__lte=20), name="ceu_credits_1_to_20"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"CEU {self.member.full_name}: {self.description}"
+
+
+class Testimonial(models.Model):
+    """A member speaks for another member's work at the meeting."""
+
+    giver = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="testimonials_given")
+    about = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="testimonials_received"
+    )
+    text = models.TextField()
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="testimonials")
+    created_at = models.DateTimeField(auto_now_add=True)
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = SlipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(giver=F("about")), name="testimonial_about_someone_else"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Testimonial {self.giver.full_name} for {self.about.full_name}"
+
+
+class SlipCorrection(models.Model):
+    """A recorded change to a slip of a completed week: who, when, what changed, why."""
+
+    slip_type = models.CharField(max_length=20)
+    slip_id = models.PositiveBigIntegerField()
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="corrections")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField()
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"Correction of {self.slip_type} {self.slip_id}"
