@@ -173,18 +173,33 @@ EMAIL_HOST = env_str("EMAIL_HOST") or ""
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Chapterhouse <no-reply@chapterhouse.test>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = env_int("EMAIL_PORT", 587)
-    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
-    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587)
-    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
-    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
-    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    _email_port = env_int("EMAIL_PORT", 587)
+    _email_use_tls = env_bool("EMAIL_USE_TLS", default=_email_port == 587)
+    _email_use_ssl = env_bool("EMAIL_USE_SSL", default=_email_port == 465)
+    if _email_use_tls and _email_use_ssl:
         raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": EMAIL_HOST,
+                "port": _email_port,
+                "username": env_str("EMAIL_HOST_USER") or "",
+                "password": env_str("EMAIL_HOST_PASSWORD") or "",
+                "use_tls": _email_use_tls,
+                "use_ssl": _email_use_ssl,
+                "timeout": env_int("EMAIL_TIMEOUT", 20),
+            },
+        }
+    }
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    }
+del EMAIL_HOST
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 # Security: production differences follow DEBUG.
@@ -247,5 +262,5 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-for folder in ("mail", "cache", "celery/queue", "celery/processed"):
+for folder in ("mail", "cache", "celery/queue", "celery/processed", "staticfiles"):
     (VAR_DIR / folder).mkdir(parents=True, exist_ok=True)
