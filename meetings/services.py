@@ -111,3 +111,31 @@ def next_meeting(chapter: Chapter, now: datetime.datetime | None = None) -> Meet
         .select_related("chapter", "feature_presenter__user")
         .first()
     )
+
+
+def meeting_for_slip(chapter: Chapter, now: datetime.datetime | None = None) -> Meeting:
+    """The meeting a slip logged now counts for: the chapter's first meeting from today on
+    that will be held and whose weekly report is still a draft (scheduled if need be)."""
+    now = now or timezone.now()
+    today = now.astimezone(chapter.zone).date()
+
+    def first_open():
+        return (
+            Meeting.objects.for_chapter(chapter)
+            .counted()
+            .filter(local_date__gte=today, report_status=Meeting.ReportStatus.DRAFT)
+            .order_by("local_date")
+            .first()
+        )
+
+    meeting = first_open()
+    if meeting is None:
+        meetings_schedule(chapter=chapter, now=now)
+        meeting = first_open()
+    if meeting is None:
+        # Every scheduled week ahead is cancelled or complete: extend the schedule further.
+        meetings_schedule(chapter=chapter, now=now, weeks=SCHEDULE_WEEKS * 2)
+        meeting = first_open()
+    if meeting is None:
+        raise Meeting.DoesNotExist(f"{chapter} has no open meeting to count a slip for.")
+    return meeting
