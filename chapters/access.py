@@ -46,9 +46,7 @@ def get_chapter_for_user(request, slug: str) -> ChapterAccess:
     except Chapter.DoesNotExist:
         raise Http404 from None
     member = (
-        Member.objects.filter(
-            chapter=chapter, user=user, status__in=Member.Status.current_values()
-        )
+        Member.objects.filter(chapter=chapter, user=user, status__in=Member.Status.current_values())
         .select_related("user", "classification")
         .first()
     )

@@ -104,7 +104,7 @@ def env_redis_url(name: str) -> str | None:
     if parts.scheme not in ("redis", "rediss") or not parts.hostname:
         raise ImproperlyConfigured(f"{name} must look like redis://host:6379/0, not {raw!r}.")
     try:
-        parts.port
+        _ = parts.port  # raises on a malformed port
     except ValueError:
         raise ImproperlyConfigured(f"{name} has a malformed port: {raw!r}.") from None
     return raw

@@ -20,6 +20,8 @@ VAR_DIR = Path(env_str("CHAPTERHOUSE_VAR_DIR") or BASE_DIR / "var")
 
 DATABASE_URL = (env_str("DATABASE_URL") or "").strip()
 REDIS_URL = env_redis_url("REDIS_URL")
+# Parsed before anything else so a malformed URL is the error reported.
+_DATABASE = parse_database_url("DATABASE_URL", DATABASE_URL) if DATABASE_URL else None
 # The embedded default: nothing configured, everything under var/.
 EMBEDDED = not DATABASE_URL
 
@@ -84,8 +86,8 @@ TEMPLATES = [
     },
 ]
 
-if DATABASE_URL:
-    DATABASES = {"default": parse_database_url("DATABASE_URL", DATABASE_URL)}
+if _DATABASE:
+    DATABASES = {"default": _DATABASE}
 else:
     DATABASES = {
         "default": {

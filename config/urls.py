@@ -1,11 +1,11 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 admin.site.site_header = "Chapterhouse back office"
 admin.site.site_title = "Chapterhouse back office"
 # Staff sign in through allauth too, so rate limits and two-factor apply to the back office.
-admin.site.login = login_required(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

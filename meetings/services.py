@@ -98,9 +98,7 @@ def _has_slips(meeting: Meeting) -> bool:
 
 
 def meetings_schedule_all(*, now: datetime.datetime | None = None) -> int:
-    return sum(
-        meetings_schedule(chapter=chapter, now=now) for chapter in Chapter.objects.all()
-    )
+    return sum(meetings_schedule(chapter=chapter, now=now) for chapter in Chapter.objects.all())
 
 
 def next_meeting(chapter: Chapter, now: datetime.datetime | None = None) -> Meeting | None:

@@ -23,6 +23,8 @@ def invitation_email_send(*, invitation_id: int) -> bool:
         body=render_to_string("members/email/invitation.txt", context),
         to=[invitation.email],
     )
-    message.attach_alternative(render_to_string("members/email/invitation.html", context), "text/html")
+    message.attach_alternative(
+        render_to_string("members/email/invitation.html", context), "text/html"
+    )
     message.send()
     return True

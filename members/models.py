@@ -132,7 +132,14 @@ class Member(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    status__in=["applicant", "active", "on_leave", "suspended", "dropped", "expired"]
+                    status__in=[
+                        "applicant",
+                        "active",
+                        "on_leave",
+                        "suspended",
+                        "dropped",
+                        "expired",
+                    ]
                 ),
                 name="member_status_valid",
             ),
@@ -257,5 +264,7 @@ class Invitation(models.Model):
     @property
     def is_usable(self) -> bool:
         return (
-            self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
         )

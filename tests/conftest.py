@@ -82,3 +82,49 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"Skipped in CI (CI=true forbids skips): {reason}"
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (Playwright's own browser download is not used)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright runs an event loop in this thread; Django's ORM calls from tests are safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server):
+    """A phone-sized page (375 x 812) against the live server; `page.base_url` is its root."""
+    context = chromium.new_context(viewport={"width": 375, "height": 812}, base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def browser_login(page, email, password=factories.PASSWORD):
+    """Sign in through the real allauth form."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()

@@ -29,8 +29,9 @@ def chapter(name: str | None = None, **fields) -> Chapter:
     name = name or f"Chapter {number}"
     fields.setdefault("slug", f"{name.lower().replace(' ', '-')}-{number}")
     fields.setdefault("time_zone", "Europe/London")
-    fields.setdefault("traffic_light_rule_set", TrafficLightRuleSet.objects.filter(
-        slug="uk-100-point").first())
+    fields.setdefault(
+        "traffic_light_rule_set", TrafficLightRuleSet.objects.filter(slug="uk-100-point").first()
+    )
     return Chapter.objects.create(name=name, **fields)
 
 
@@ -47,13 +48,22 @@ def user(email: str | None = None, **fields) -> User:
     return account
 
 
-def member(chapter: Chapter, *, roles: tuple[str, ...] = (), email: str | None = None,
-           status: str = Member.Status.ACTIVE, classification_name: str | None = None,
-           **fields) -> Member:
+def member(
+    chapter: Chapter,
+    *,
+    roles: tuple[str, ...] = (),
+    email: str | None = None,
+    status: str = Member.Status.ACTIVE,
+    classification_name: str | None = None,
+    **fields,
+) -> Member:
     fields.setdefault("business_name", f"Business {next(_seq)} Ltd")
     created = Member.objects.create(
-        user=user(email, first_name=fields.pop("first_name", None) or f"First{next(_seq)}",
-                  last_name=fields.pop("last_name", None) or f"Last{next(_seq)}"),
+        user=user(
+            email,
+            first_name=fields.pop("first_name", None) or f"First{next(_seq)}",
+            last_name=fields.pop("last_name", None) or f"Last{next(_seq)}",
+        ),
         chapter=chapter,
         classification=classification(classification_name),
         status=status,
@@ -79,7 +89,9 @@ def admin(email: str | None = None) -> User:
 def meeting(chapter: Chapter, local_date: datetime.date | None = None, **fields) -> Meeting:
     if local_date is None:
         today = timezone.now().astimezone(chapter.zone).date()
-        local_date = today + datetime.timedelta(days=(chapter.meeting_weekday - today.weekday()) % 7)
+        local_date = today + datetime.timedelta(
+            days=(chapter.meeting_weekday - today.weekday()) % 7
+        )
     starts_at, ends_at = meeting_times(chapter, local_date)
     fields.setdefault("starts_at", starts_at)
     fields.setdefault("ends_at", ends_at)

@@ -1,0 +1,74 @@
+# Chapterhouse: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+# The first Python 3.12 or newer: python3.12 (as .python-version asks), python3.13, pyenv's.
+FIND_PYTHON = for candidate in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 python3; do \
+	if command -v $$candidate >/dev/null 2>&1 && \
+	   $$candidate -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
+		echo $$candidate; break; fi; done
+
+.PHONY: help run test install browser-deps lint bench clean
+
+help:
+	@echo "make run    set up everything and start web + Celery worker + beat on http://$(HOST):$(PORT)"
+	@echo "make test   set up everything and run the whole test suite"
+	@echo "make lint   ruff"
+	@echo "make bench  benchmarks on PostgreSQL (see README)"
+
+$(PY):
+	@python=$$($(FIND_PYTHON)); \
+	if [ -z "$$python" ]; then \
+		echo "Chapterhouse needs Python 3.12 or newer (python3.12, python3.13 or pyenv's); none was found." >&2; \
+		echo "Install one, e.g.  pyenv install 3.12  or  apt-get install python3.12-venv" >&2; exit 1; fi; \
+	echo "Creating $(VENV) with $$python ($$($$python --version))"; \
+	$$python -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Browser tests drive Debian's Chromium; install it when we can, otherwise say how.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "The browser tests need Chromium. Run:  sudo apt-get install -y chromium" >&2; exit 1; \
+		fi; \
+	fi
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "Chapterhouse on http://$(HOST):$(PORT)/  (mail goes to var/mail/; Ctrl-C stops all)"
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+	$(VENV)/bin/celery -A config worker -B --pool solo --loglevel INFO \
+		--schedule var/celerybeat-schedule & \
+	$(PY) manage.py runserver $(HOST):$(PORT) & \
+	wait
+
+# Tests read DEBUG from the environment only for settings; pytest-django runs them with DEBUG off.
+test: install browser-deps
+	DEBUG=$${DEBUG:-true} $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	DEBUG=$${DEBUG:-true} $(PY) -m tests.bench
+
+clean:
+	rm -rf $(VENV) var build *.egg-info
