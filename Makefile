@@ -17,6 +17,8 @@ FIND_PYTHON = for candidate in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[
 
 .PHONY: help run test install browser-deps lint bench clean
 
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+
 help:
 	@echo "make run    set up everything and start web + Celery worker + beat on http://$(HOST):$(PORT)"
 	@echo "make test   set up everything and run the whole test suite"
@@ -49,6 +51,12 @@ browser-deps:
 		fi; \
 	fi
 
+# axe-core for the accessibility tests, from the npm registry (pinned by package-lock.json).
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	@command -v npm >/dev/null || { echo "The accessibility tests need Node.js and npm: apt-get install -y npm" >&2; exit 1; }
+	npm ci --prefix tests/a11y --no-audit --no-fund --silent
+	@touch $(AXE)
+
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -61,7 +69,7 @@ run: install
 	wait
 
 # Tests read DEBUG from the environment only for settings; pytest-django runs them with DEBUG off.
-test: install browser-deps
+test: install browser-deps $(AXE)
 	DEBUG=$${DEBUG:-true} $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
