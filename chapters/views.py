@@ -1,11 +1,13 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from chapters.access import get_chapter_for_user
 from chapters.models import Chapter
 from meetings.services import next_meeting
 
 
+@require_safe
 @login_required
 def home(request):
     """After login: the person's chapter, or a choice when they have several."""
@@ -17,6 +19,7 @@ def home(request):
     return render(request, "chapters/home.html", {"chapters": chapters})
 
 
+@require_safe
 @login_required
 def chapter_home(request, slug):
     access = get_chapter_for_user(request, slug)

@@ -14,7 +14,7 @@ from members.models import Invitation
 def invitation_list(request, slug):
     access = get_chapter_for_user(request, slug)
     access.require_leader()
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.invitation_create(
@@ -38,8 +38,8 @@ def invitation_list(request, slug):
     )
 
 
-@login_required
 @require_POST
+@login_required
 def invitation_revoke(request, slug, invitation_id):
     access = get_chapter_for_user(request, slug)
     access.require_leader()
@@ -56,7 +56,11 @@ def invitation_accept(request, token):
     if not invitation.is_usable:
         return render(request, "members/invitation_unusable.html", {"invitation": invitation})
     signed_in = request.user if request.user.is_authenticated else None
-    form = JoinForm(request.POST or None, invitation=invitation) if signed_in is None else None
+    form = (
+        JoinForm(request.POST if request.method == "POST" else None, invitation=invitation)
+        if signed_in is None
+        else None
+    )
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
             member = services.invitation_accept(
