@@ -1,0 +1,179 @@
+"""Form fuzzing: Hypothesis drives every user-facing form through the test client with hostile
+input. No answer is a 500; a stored script never comes back unescaped on the page that shows
+it; a form that refuses input shows it again, so nothing typed is lost."""
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.world import World, build_world
+
+SCRIPT = "<script>alert('chapterhouse')</script>"
+HOSTILE_TEXT = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "nul\x00byte",
+            "x" * 10_000,
+            SCRIPT,
+            '"><img src=x onerror=alert(1)>',
+            "\u202eevil\u202c right-to-left",
+            "e\u0301\u0301\u0301 combining",
+            "ﷺ𝕏🏳️‍🌈",
+            "Robert'); DROP TABLE members_member;--",
+            "-1",
+            "-999999999999999999999",
+            "1e309",
+            "99999999999999999999.99",
+            "0001-01-01",
+            "9999-12-31",
+            "1900-02-29",
+            "NaN",
+        ]
+    ),
+    st.text(max_size=300),
+)
+
+
+@dataclass
+class Form:
+    action: str
+    fields: dict = field(default_factory=dict)  # name -> (kind, options)
+
+
+class FormParser(HTMLParser):
+    """The POST forms on a page and their fields."""
+
+    def __init__(self, page_url):
+        super().__init__()
+        self.page_url = page_url
+        self.forms: list[Form] = []
+        self._form = None
+        self._select = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("method", "get").lower() == "post":
+            self._form = Form(action=attrs.get("action") or self.page_url)
+            self.forms.append(self._form)
+        if self._form is None:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name and name != "csrfmiddlewaretoken":
+            kind = attrs.get("type", "text")
+            if kind in ("submit", "button", "image", "reset", "file"):
+                return
+            self._form.fields[name] = (kind, [attrs.get("value", "")])
+        elif tag == "textarea" and name:
+            self._form.fields[name] = ("textarea", [])
+        elif tag == "select" and name:
+            self._select = name
+            self._form.fields[name] = ("select", [])
+        elif tag == "option" and self._select:
+            self._form.fields[self._select][1].append(attrs.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        if tag == "select":
+            self._select = None
+
+
+def value_strategy(kind, options):
+    if kind == "hidden":
+        return st.sampled_from(options + ["", "not-a-token", SCRIPT])
+    if kind in ("select", "radio"):
+        return st.one_of(st.sampled_from(options or [""]), HOSTILE_TEXT)
+    if kind == "checkbox":
+        return st.sampled_from(["on", "", SCRIPT])
+    if kind == "number":
+        return st.one_of(
+            st.integers(min_value=-(10**20), max_value=10**20).map(str),
+            st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str),
+            HOSTILE_TEXT,
+        )
+    if kind == "date":
+        return st.one_of(st.dates().map(lambda day: day.isoformat()), HOSTILE_TEXT)
+    return HOSTILE_TEXT
+
+
+# Every page with a form people fill in: (id, URL builder, who fills it in).
+FORM_PAGES = [
+    ("invitations", lambda w: reverse("invitation_list", args=[w.chapter.slug]), "leader"),
+    ("join", lambda w: reverse("invitation_accept", args=[w.invitation.token]), "anonymous"),
+]
+
+
+def person_for(world: World, role: str):
+    return {
+        "anonymous": None,
+        "member": world.member.user,
+        "leader": world.president.user,
+        "admin": world.admin,
+    }[role]
+
+
+def shows_script_unescaped(html: str) -> bool:
+    return SCRIPT in html or "<img src=x onerror" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("page_id", "url_for", "role"), FORM_PAGES, ids=[p[0] for p in FORM_PAGES])
+def test_every_form_survives_hostile_input(client, page_id, url_for, role):
+    world = build_world()
+    page_url = url_for(world)
+    person = person_for(world, role)
+    if person is not None:
+        client.force_login(person)
+    page = client.get(page_url)
+    assert page.status_code == 200, page_url
+    parser = FormParser(page_url)
+    parser.feed(page.content.decode())
+    forms = [form for form in parser.forms if form.fields]
+    assert forms, f"{page_url} has no form to fuzz"
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(data=st.data())
+    def fuzz(data):
+        for form in forms:
+            payload = {
+                name: data.draw(value_strategy(kind, options), label=name)
+                for name, (kind, options) in form.fields.items()
+            }
+            with transaction.atomic():
+                response = client.post(form.action, payload)
+                assert response.status_code < 500, (form.action, payload)
+                html = response.content.decode(errors="replace")
+                assert not shows_script_unescaped(html), form.action
+                if response.status_code == 400:
+                    kept_text(payload, form, html)
+                # Whatever was stored is shown escaped on the page that lists it.
+                listing = client.get(page_url)
+                assert listing.status_code < 500
+                assert not shows_script_unescaped(listing.content.decode(errors="replace"))
+                transaction.set_rollback(True)
+
+    fuzz()
+
+
+def kept_text(payload, form, html):
+    """A refused form shows what was typed again (text fields that survive HTML escaping)."""
+    from django.utils.html import escape
+
+    for name, value in payload.items():
+        kind = form.fields[name][0]
+        if kind in ("text", "email", "textarea", "search", "tel", "url") and value.strip():
+            if "\x00" in value or len(value) > 500 or value != value.strip():
+                continue  # refused outright or normalised by the form: nothing to compare
+            assert escape(value) in html or value in html, f"{form.action}: lost {name}"
