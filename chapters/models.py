@@ -24,39 +24,16 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, "Sunday"
 
 
-class TrafficLightRuleSetQuerySet(models.QuerySet):
-    def shipped(self):
-        """The published variants every chapter can choose (not a chapter's own copy)."""
-        return self.filter(chapter__isnull=True)
-
-
 class TrafficLightRuleSet(models.Model):
-    """A member-scoring variant (e.g. "UK 100-point"); the rules are data, not code.
+    """A member-scoring variant (e.g. "UK 100-point"); the rules are data, not code."""
 
-    A chapter that adjusts thresholds gets its own copy (`chapter` set, `based_on` the variant),
-    so the shipped variants stay as published for everyone else.
-    """
-
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     rules = models.JSONField(default=dict)
-    chapter = models.ForeignKey(
-        "Chapter", null=True, blank=True, on_delete=models.CASCADE, related_name="own_rule_sets"
-    )
-    based_on = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies"
-    )
-
-    objects = TrafficLightRuleSetQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["name"], condition=Q(chapter__isnull=True), name="shipped_rule_set_name"
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.name
