@@ -4,11 +4,16 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from chapters.models import Chapter, Classification
 from members.models import Member
+
+# Members arrive for open networking before the start; self check-in opens then.
+CHECKIN_OPENS_BEFORE = datetime.timedelta(minutes=45)
 
 
 class MeetingQuerySet(models.QuerySet):
@@ -112,6 +117,34 @@ class Meeting(models.Model):
     def counts_for_attendance(self) -> bool:
         return self.status not in (Meeting.Status.CANCELLED, Meeting.Status.HOLIDAY)
 
+    @property
+    def is_moved(self) -> bool:
+        return self.local_date != self.slot_date or self.is_custom
+
+    @property
+    def checkin_token(self) -> str:
+        """The secret in this meeting's self check-in link (QR code on the leaders' screen).
+
+        Derived from SECRET_KEY, so it cannot be guessed from the meeting's id and differs
+        every week: a link from last week checks no one in today.
+        """
+        return salted_hmac(
+            "meetings.checkin", f"{self.chapter_id}:{self.pk}", algorithm="sha256"
+        ).hexdigest()[:32]
+
+    def checkin_token_matches(self, token: str) -> bool:
+        return constant_time_compare(self.checkin_token, token or "")
+
+    def checkin_opens_at(self) -> datetime.datetime:
+        return self.starts_at - CHECKIN_OPENS_BEFORE
+
+    def checkin_late_after(self) -> datetime.datetime:
+        return self.starts_at + datetime.timedelta(minutes=self.chapter.checkin_cutoff_minutes)
+
+    def checkin_is_open(self, now: datetime.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.checkin_opens_at() <= now <= self.ends_at
+
 
 class Palms(models.TextChoices):
     PRESENT = "P", "Present"
@@ -152,6 +185,52 @@ class Attendance(models.Model):
         return f"{self.member} {self.meeting}: {self.code}"
 
 
+class VisitorQuerySet(models.QuerySet):
+    def for_chapter(self, chapter):
+        return self.filter(meeting__chapter=chapter)
+
+    def with_visits(self):
+        """Annotate `visits`: how often this person came to the chapter's meetings.
+
+        The same person is recognised by email, or by name when no email was taken.
+        """
+        same_chapter = Visitor.objects.filter(
+            meeting__chapter=OuterRef("meeting__chapter"), attended=True
+        ).order_by()
+        by_email = (
+            same_chapter.filter(email__iexact=OuterRef("email"))
+            .values("meeting__chapter")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        by_name = (
+            same_chapter.filter(email="", name__iexact=OuterRef("name"))
+            .values("meeting__chapter")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            visits=models.Case(
+                models.When(~Q(email=""), then=Coalesce(Subquery(by_email), 0)),
+                default=Coalesce(Subquery(by_name), 0),
+            )
+        )
+
+    def with_classification_holder(self):
+        """Annotate `holder_name`: the member who already holds the visitor's classification."""
+        holder = Member.objects.filter(
+            chapter=OuterRef("meeting__chapter"),
+            classification=OuterRef("classification"),
+            status__in=Member.Status.holding_values(),
+        ).annotate(
+            whole_name=Concat("user__first_name", Value(" "), "user__last_name")
+        )
+        return self.annotate(
+            holder_name=Subquery(holder.values("whole_name")[:1]),
+            classification_taken=Exists(holder),
+        )
+
+
 class Visitor(models.Model):
     """A guest at a meeting, brought by a member (the sponsor)."""
 
@@ -185,8 +264,41 @@ class Visitor(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
+    objects = VisitorQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.company})"
+        return f"{self.name} ({self.company})" if self.company else self.name
+
+    @property
+    def classification_label(self) -> str:
+        return str(self.classification) if self.classification_id else self.classification_text
+
+
+class AbsenceNotice(models.Model):
+    """The chapter's absence notice to one member, claimed before it is sent (so once)."""
+
+    class Level(models.TextChoices):
+        AT_LIMIT = "at_limit", "Reached the absence limit"
+        OVER_LIMIT = "over_limit", "Over the absence limit"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="absence_notices")
+    # The completed week in which the member crossed the threshold.
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="absence_notices")
+    level = models.CharField(max_length=10, choices=Level.choices)
+    absences = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "meeting"], name="one_absence_notice_per_member_and_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Absence notice to {self.member} ({self.meeting})"

@@ -1,15 +1,24 @@
-"""Operations on meetings: keeping the schedule in place."""
+"""Operations on meetings: the schedule, PALMS attendance, self check-in, visitors, the agenda,
+the weekly report and the attendance policy."""
 
 import datetime
+import uuid
+from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from chapters.models import Chapter
-from meetings.models import Attendance, Meeting
+from chapters.models import Chapter, Classification
+from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
+from members.models import Member, User
+from referrals.models import CEU, OneToOne, Referral, SlipCorrection, Testimonial, ThankYou
 
 SCHEDULE_WEEKS = 8
+
+
+class MeetingError(Exception):
+    """A meeting rule refused the change; the message is for the person who asked."""
 
 
 def meeting_times(
@@ -51,7 +60,9 @@ def meetings_schedule(
             starts_at__gt=now,
         ).exclude(Exists(Attendance.objects.filter(meeting=OuterRef("pk"))))
         for meeting in untouched:
-            if meeting.slot_date not in slots:
+            # Only a change of meeting day makes a slot wrong; weeks beyond `weeks` (made when
+            # a slip needed a later meeting) stay.
+            if meeting.slot_date.weekday() != chapter.meeting_weekday:
                 if not _has_slips(meeting):
                     meeting.delete()
                 continue
@@ -137,3 +148,679 @@ def meeting_for_slip(chapter: Chapter, now: datetime.datetime | None = None) -> 
     if meeting is None:
         raise Meeting.DoesNotExist(f"{chapter} has no open meeting to count a slip for.")
     return meeting
+
+
+# --- Changing a meeting -------------------------------------------------------------------
+
+
+def meeting_set_status(*, meeting: Meeting, status: str, note: str | None = None) -> Meeting:
+    """Cancel a meeting, make it a holiday, or put it back on; members see it at once."""
+    if status not in (Meeting.Status.SCHEDULED, Meeting.Status.CANCELLED, Meeting.Status.HOLIDAY):
+        raise MeetingError("Choose cancelled, holiday or scheduled.")
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if locked.is_completed:
+            raise MeetingError("This week's report is completed: the meeting can no longer change.")
+        locked.status = status
+        fields = ["status"]
+        if note is not None:
+            locked.note = note.strip()
+            fields.append("note")
+        locked.save(update_fields=fields)
+    meeting.refresh_from_db()
+    return meeting
+
+
+def meeting_move(
+    *,
+    meeting: Meeting,
+    local_date: datetime.date,
+    start_time: datetime.time,
+    venue: str = "",
+    online_link: str = "",
+    note: str = "",
+) -> Meeting:
+    """Move a meeting to another day or time (or place); the schedule then leaves it alone.
+
+    It keeps its regular slot, so the generator does not put a second meeting in that week.
+    """
+    chapter = meeting.chapter
+    duration = meeting.ends_at - meeting.starts_at
+    starts_at = datetime.datetime.combine(local_date, start_time, tzinfo=chapter.zone)
+    starts_at = starts_at.astimezone(datetime.UTC)
+    try:
+        with transaction.atomic():
+            locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+            if locked.is_completed:
+                raise MeetingError(
+                    "This week's report is completed: the meeting can no longer move."
+                )
+            locked.local_date = local_date
+            locked.starts_at = starts_at
+            locked.ends_at = starts_at + duration
+            locked.venue = venue.strip()
+            locked.online_link = online_link.strip()
+            locked.note = note.strip()
+            locked.is_custom = True
+            locked.save(
+                update_fields=[
+                    "local_date", "starts_at", "ends_at", "venue", "online_link", "note",
+                    "is_custom",
+                ]
+            )
+    except IntegrityError:
+        raise MeetingError(
+            f"{chapter} already has a meeting on {local_date:%A %-d %B %Y}."
+        ) from None
+    meeting.refresh_from_db()
+    return meeting
+
+
+# --- The agenda -------------------------------------------------------------------------
+
+
+def feature_presenter_rotation(*, meeting: Meeting, limit: int = 5):
+    """Active members in rotation order: never presented first, then longest ago.
+
+    Members already booked to present at this or a later meeting wait their turn.
+    """
+    presented = (
+        Meeting.objects.for_chapter(meeting.chapter_id)
+        .counted()
+        .filter(feature_presenter=OuterRef("pk"), local_date__lt=meeting.local_date)
+        .order_by("-local_date")
+        .values("local_date")[:1]
+    )
+    booked = (
+        Meeting.objects.for_chapter(meeting.chapter_id)
+        .counted()
+        .filter(feature_presenter=OuterRef("pk"), local_date__gte=meeting.local_date)
+        .exclude(pk=meeting.pk)
+    )
+    return list(
+        Member.objects.active()
+        .for_chapter(meeting.chapter_id)
+        .annotate(last_presented=Subquery(presented))
+        .exclude(Exists(booked))
+        .select_related("user", "classification")
+        .order_by(F("last_presented").asc(nulls_first=True), "joined_on", "pk")[:limit]
+    )
+
+
+def feature_presenter_suggestion(*, meeting: Meeting) -> Member | None:
+    """The member who presented longest ago; leaders confirm (or choose someone else)."""
+    rotation = feature_presenter_rotation(meeting=meeting, limit=1)
+    return rotation[0] if rotation else None
+
+
+_UNCHANGED = object()
+
+
+def meeting_agenda_set(
+    *, meeting: Meeting, feature_presenter=_UNCHANGED, education_moment=_UNCHANGED
+) -> Meeting:
+    """Confirm the feature presenter (a Member or None) and/or the education moment."""
+    fields = []
+    if feature_presenter is not _UNCHANGED:
+        if feature_presenter is not None and feature_presenter.chapter_id != meeting.chapter_id:
+            raise MeetingError("The feature presenter must be a member of the chapter.")
+        meeting.feature_presenter = feature_presenter
+        fields.append("feature_presenter")
+    if education_moment is not _UNCHANGED:
+        meeting.education_moment = (education_moment or "").strip()
+        fields.append("education_moment")
+    if fields:
+        meeting.save(update_fields=fields)
+    return meeting
+
+
+# --- Attendance ---------------------------------------------------------------------------
+
+_ATTENDANCE_UPDATE = ["code", "substitute_name", "marked_by", "marked_at", "self_checked_in"]
+
+
+def _checked_mark(meeting: Meeting, member: Member, code: str, substitute_name: str) -> str:
+    if code not in Palms.values:
+        raise MeetingError("Choose P, A, L, M or S.")
+    substitute_name = (substitute_name or "").strip()
+    if code == Palms.SUBSTITUTE and not substitute_name:
+        raise MeetingError("Name the substitute.")
+    if member.chapter_id != meeting.chapter_id:
+        raise MeetingError(f"{member.full_name} is not a member of {meeting.chapter}.")
+    return substitute_name if code == Palms.SUBSTITUTE else ""
+
+
+def _meeting_state_shared(meeting: Meeting) -> tuple[str, str]:
+    """The meeting's status and report status, read under a shared row lock.
+
+    Marks take the lock side by side; completing the report takes it exclusively, so no mark
+    slips into a week at the moment it is locked. (SQLite runs IMMEDIATE transactions, which
+    serialise writers already.)
+    """
+    table = connection.ops.quote_name(Meeting._meta.db_table)
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    # The Django ORM has no FOR SHARE; the table name comes from the model, the id is bound.
+    sql = f"SELECT status, report_status FROM {table} WHERE id = %s{lock}"  # noqa: S608  # nosec B608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [meeting.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise MeetingError("This meeting no longer exists.")
+    return row[0], row[1]
+
+
+def _refuse_unless_open(meeting: Meeting, status: str, report_status: str) -> None:
+    if status in (Meeting.Status.CANCELLED, Meeting.Status.HOLIDAY):
+        label = Meeting.Status(status).label.lower()
+        raise MeetingError(f"This meeting is {label}: it has no attendance.")
+    if report_status == Meeting.ReportStatus.COMPLETED:
+        raise MeetingError(
+            "This week's report is completed, so attendance is locked. "
+            "The Vice President or President can record a correction with a reason."
+        )
+
+
+def _attendance_upsert(
+    *, meeting, member, code, substitute_name, by, self_checked_in=False
+) -> Attendance:
+    # INSERT ... ON CONFLICT (meeting, member) DO UPDATE: one row per member whatever the race,
+    # and the last tap wins.
+    Attendance.objects.bulk_create(
+        [
+            Attendance(
+                meeting=meeting,
+                member=member,
+                code=code,
+                substitute_name=substitute_name,
+                marked_by=by,
+                marked_at=timezone.now(),
+                self_checked_in=self_checked_in,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["meeting", "member"],
+        update_fields=_ATTENDANCE_UPDATE,
+    )
+    return Attendance.objects.select_related("marked_by").get(meeting=meeting, member=member)
+
+
+def attendance_mark(
+    *, meeting: Meeting, member: Member, code: str, by: User, substitute_name: str = ""
+) -> Attendance:
+    """Set a member's PALMS code for a meeting: one row per member, the last mark wins."""
+    substitute_name = _checked_mark(meeting, member, code, substitute_name)
+    with transaction.atomic():
+        _refuse_unless_open(meeting, *_meeting_state_shared(meeting))
+        return _attendance_upsert(
+            meeting=meeting, member=member, code=code, substitute_name=substitute_name, by=by
+        )
+
+
+def attendance_mark_rest(*, meeting: Meeting, by: User) -> int:
+    """Mark every member not yet marked: A, or M for members on leave. Returns how many."""
+    with transaction.atomic():
+        _refuse_unless_open(meeting, *_meeting_state_shared(meeting))
+        return _fill_unmarked(meeting=meeting, by=by, active_code=Palms.ABSENT)
+
+
+def _fill_unmarked(*, meeting: Meeting, by: User, active_code: str | None) -> int:
+    unmarked = list(
+        Member.objects.current()
+        .for_chapter(meeting.chapter_id)
+        .exclude(Exists(Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))))
+        .values_list("pk", "status")
+    )
+    now = timezone.now()
+    rows = [
+        Attendance(
+            meeting=meeting,
+            member_id=member_id,
+            code=Palms.MEDICAL if status == Member.Status.ON_LEAVE else active_code,
+            marked_by=by,
+            marked_at=now,
+        )
+        for member_id, status in unmarked
+        if status == Member.Status.ON_LEAVE or active_code
+    ]
+    # A leader's tap that lands meanwhile wins over the default.
+    Attendance.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def attendance_check_in(
+    *, meeting: Meeting, member: Member, now: datetime.datetime | None = None
+) -> tuple[Attendance, bool]:
+    """A member checks themself in: P, or L after the chapter's cut-off.
+
+    A leader's mark is never overwritten (leaders can always override a self check-in).
+    Returns the row and whether this check-in made it.
+    """
+    now = now or timezone.now()
+    if member.chapter_id != meeting.chapter_id or not member.holds_classification:
+        raise MeetingError("Only the chapter's members can check in.")
+    if now < meeting.checkin_opens_at():
+        opens = meeting.checkin_opens_at().astimezone(meeting.chapter.zone)
+        raise MeetingError(f"Check-in opens at {opens:%H:%M} on {opens:%A %-d %B}.")
+    if now > meeting.ends_at:
+        raise MeetingError("This meeting has ended: ask a leader to mark your attendance.")
+    code = Palms.LATE if now > meeting.checkin_late_after() else Palms.PRESENT
+    with transaction.atomic():
+        _refuse_unless_open(meeting, *_meeting_state_shared(meeting))
+        Attendance.objects.bulk_create(
+            [
+                Attendance(
+                    meeting=meeting,
+                    member=member,
+                    code=code,
+                    marked_by=member.user,
+                    marked_at=now,
+                    self_checked_in=True,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        row = Attendance.objects.select_related("marked_by").get(meeting=meeting, member=member)
+    made_now = row.self_checked_in and row.marked_at == now
+    return row, made_now
+
+
+def attendance_correct(
+    *,
+    meeting: Meeting,
+    member: Member,
+    code: str,
+    by: User,
+    reason: str,
+    substitute_name: str = "",
+) -> Attendance:
+    """Change attendance of a completed week, recording who, when, what and why."""
+    substitute_name = _checked_mark(meeting, member, code, substitute_name)
+    reason = (reason or "").strip()
+    if not reason:
+        raise MeetingError("Say why the attendance is corrected.")
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if not locked.is_completed:
+            raise MeetingError("This week is still a draft: mark attendance as usual.")
+        existing = Attendance.objects.filter(meeting=meeting, member=member).first()
+        before = (
+            {"code": existing.code, "substitute_name": existing.substitute_name}
+            if existing
+            else {}
+        )
+        after = {"code": code, "substitute_name": substitute_name}
+        if before == after:
+            return existing
+        row = _attendance_upsert(
+            meeting=meeting, member=member, code=code, substitute_name=substitute_name, by=by
+        )
+        SlipCorrection.objects.create(
+            slip_type="attendance",
+            slip_id=row.pk,
+            meeting=meeting,
+            changed_by=by,
+            reason=reason,
+            before={**before, "member": member.pk} if before else {"member": member.pk},
+            after={**after, "member": member.pk},
+        )
+    return row
+
+
+def attendance_summary(meeting: Meeting) -> dict:
+    """Counts of each PALMS code for a meeting, and how many current members are unmarked."""
+    counts = Attendance.objects.filter(meeting=meeting).aggregate(
+        **{code: Count("pk", filter=Q(code=code)) for code in Palms.values}
+    )
+    counts["unmarked"] = (
+        Member.objects.current()
+        .for_chapter(meeting.chapter_id)
+        .exclude(Exists(Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))))
+        .count()
+    )
+    return counts
+
+
+def attendance_sheet(meeting: Meeting):
+    """The members to mark: every current member, plus anyone already marked for the meeting.
+
+    Each carries `mark` (this meeting's row, or None).
+    """
+    marked = Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))
+    members = list(
+        Member.objects.for_chapter(meeting.chapter_id)
+        .filter(Q(status__in=Member.Status.holding_values()) | Exists(marked))
+        .select_related("user", "classification")
+        .order_by("user__first_name", "user__last_name", "pk")
+    )
+    _attach_marks(meeting, members)
+    return members
+
+
+def _attach_marks(meeting: Meeting, members: list[Member]) -> None:
+    rows = {
+        row.member_id: row
+        for row in Attendance.objects.filter(
+            meeting=meeting, member__in=[m.pk for m in members]
+        ).select_related("marked_by")
+    }
+    for member in members:
+        member.mark = rows.get(member.pk)
+
+
+def attendance_rows_changed(meeting: Meeting, since: datetime.datetime):
+    """Members whose mark changed since a moment (other leaders' taps), each with `mark`."""
+    members = list(
+        Member.objects.for_chapter(meeting.chapter_id)
+        .filter(attendance__meeting=meeting, attendance__marked_at__gte=since)
+        .select_related("user", "classification")
+    )
+    _attach_marks(meeting, members)
+    return members
+
+
+# --- The attendance policy ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AbsenceStanding:
+    """A member's attendance in the chapter's rolling window, and where it stands."""
+
+    member_id: int
+    present: int = 0
+    absent: int = 0
+    late: int = 0
+    medical: int = 0
+    substitutes: int = 0
+    counted_absences: int = 0
+    limit: int = 0
+    level: str = ""  # "", AbsenceNotice.Level.AT_LIMIT or OVER_LIMIT
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.level)
+
+
+def absence_window(chapter: Chapter, *, until: datetime.datetime):
+    """The chapter's last `absence_window_meetings` meetings that count, started by `until`.
+
+    Holiday and cancelled weeks are neither present nor absent, so they are not in it.
+    """
+    return (
+        Meeting.objects.for_chapter(chapter)
+        .counted()
+        .filter(starts_at__lte=until)
+        .order_by("-starts_at")
+        .values("pk")[: chapter.absence_window_meetings]
+    )
+
+
+def counted_absences(chapter: Chapter, *, absent: int, late: int, substitutes: int) -> int:
+    """Absences as the chapter's policy counts them (lates per absence, substitute cap)."""
+    total = absent
+    if chapter.lates_per_absence:
+        total += late // chapter.lates_per_absence
+    if chapter.substitute_cap is not None:
+        total += max(0, substitutes - chapter.substitute_cap)
+    return total
+
+
+def absence_level(chapter: Chapter, counted: int) -> str:
+    if counted > chapter.absence_limit:
+        return AbsenceNotice.Level.OVER_LIMIT
+    if counted and counted == chapter.absence_limit:
+        return AbsenceNotice.Level.AT_LIMIT
+    return ""
+
+
+def absence_standings(
+    chapter: Chapter, *, until: datetime.datetime | None = None
+) -> dict[int, AbsenceStanding]:
+    """Each member's standing in the rolling window ending at `until` (default: now)."""
+    until = until or timezone.now()
+    tallies = (
+        Attendance.objects.filter(meeting__in=absence_window(chapter, until=until))
+        .order_by()
+        .values("member")
+        .annotate(
+            present=Count("pk", filter=Q(code=Palms.PRESENT)),
+            absent=Count("pk", filter=Q(code=Palms.ABSENT)),
+            late=Count("pk", filter=Q(code=Palms.LATE)),
+            medical=Count("pk", filter=Q(code=Palms.MEDICAL)),
+            substitutes=Count("pk", filter=Q(code=Palms.SUBSTITUTE)),
+        )
+    )
+    standings = {}
+    for tally in tallies:
+        counted = counted_absences(
+            chapter, absent=tally["absent"], late=tally["late"], substitutes=tally["substitutes"]
+        )
+        standings[tally["member"]] = AbsenceStanding(
+            member_id=tally["member"],
+            present=tally["present"],
+            absent=tally["absent"],
+            late=tally["late"],
+            medical=tally["medical"],
+            substitutes=tally["substitutes"],
+            counted_absences=counted,
+            limit=chapter.absence_limit,
+            level=absence_level(chapter, counted),
+        )
+    return standings
+
+
+_LEVEL_RANK = {"": 0, AbsenceNotice.Level.AT_LIMIT: 1, AbsenceNotice.Level.OVER_LIMIT: 2}
+
+
+def absence_crossings(meeting: Meeting) -> list[tuple[Member, AbsenceStanding]]:
+    """Current members who reached or passed the absence limit with this week's attendance."""
+    chapter = meeting.chapter
+    after = absence_standings(chapter, until=meeting.starts_at)
+    before = absence_standings(
+        chapter, until=meeting.starts_at - datetime.timedelta(microseconds=1)
+    )
+    risen = [
+        standing
+        for member_id, standing in after.items()
+        if standing.level
+        and _LEVEL_RANK[standing.level]
+        > _LEVEL_RANK[before.get(member_id, AbsenceStanding(member_id)).level]
+    ]
+    members = Member.objects.current().select_related("user").in_bulk(
+        [standing.member_id for standing in risen]
+    )
+    return [
+        (members[standing.member_id], standing)
+        for standing in risen
+        if standing.member_id in members
+    ]
+
+
+def absence_notices_send(*, meeting_id: int) -> int:
+    """Send the chapter's absence notice to each member who crossed a threshold in a completed
+    week. Each notice is claimed first, so a second run sends nothing. Returns how many sent."""
+    from meetings.emails import absence_notice_email_send
+
+    meeting = Meeting.objects.select_related("chapter").filter(pk=meeting_id).first()
+    if meeting is None or not meeting.is_completed:
+        return 0
+    crossings = absence_crossings(meeting)
+    AbsenceNotice.objects.bulk_create(
+        [
+            AbsenceNotice(
+                member=member,
+                meeting=meeting,
+                level=standing.level,
+                absences=standing.counted_absences,
+            )
+            for member, standing in crossings
+        ],
+        ignore_conflicts=True,
+    )
+    sent = 0
+    for notice in AbsenceNotice.objects.filter(meeting=meeting, sent_at=None).select_related(
+        "member__user", "meeting__chapter"
+    ):
+        claimed = AbsenceNotice.objects.filter(pk=notice.pk, sent_at=None).update(
+            sent_at=timezone.now()
+        )
+        if claimed:
+            absence_notice_email_send(notice=notice)
+            sent += 1
+    return sent
+
+
+# --- The weekly report --------------------------------------------------------------------
+
+
+def report_numbers(meeting: Meeting) -> dict:
+    """The week's provisional (Draft) or final (Completed) numbers, each tally one SQL query."""
+    numbers = {"attendance": attendance_summary(meeting)}
+    numbers["referrals"] = Referral.objects.filter(meeting=meeting).aggregate(
+        inside=Count("pk", filter=Q(tier="inside")),
+        outside=Count("pk", filter=Q(tier="outside")),
+        total=Count("pk"),
+    )
+    numbers["referrals"]["received_from_other_chapters"] = (
+        Referral.objects.filter(receiver_meeting=meeting).exclude(meeting=meeting).count()
+    )
+    numbers["tyfcb"] = ThankYou.objects.filter(meeting=meeting).aggregate(
+        count=Count("pk"), total=Sum("amount", default=0)
+    )
+    numbers["one_to_ones"] = OneToOne.objects.filter(
+        Q(meeting=meeting) | Q(met_with_meeting=meeting)
+    ).count()
+    numbers["ceus"] = CEU.objects.filter(meeting=meeting).aggregate(
+        count=Count("pk"), credits=Sum("credits", default=0)
+    )
+    numbers["testimonials"] = Testimonial.objects.filter(meeting=meeting).count()
+    numbers["visitors"] = Visitor.objects.filter(meeting=meeting, attended=True).count()
+    return numbers
+
+
+def report_complete(
+    *, meeting: Meeting, by: User, send_absence_notices: bool = False
+) -> Meeting:
+    """Complete (lock) the weekly report. Members on leave who are still unmarked get M; every
+    active member must have been marked. Completing twice changes nothing."""
+    from meetings.tasks import absence_notice_send
+    from members.tasks import tallies_dispatch
+
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if locked.is_completed:
+            meeting.refresh_from_db()
+            return meeting
+        if not locked.counts_for_attendance:
+            raise MeetingError(
+                f"This meeting is {locked.get_status_display().lower()}: it has no weekly report."
+            )
+        if locked.starts_at > timezone.now():
+            raise MeetingError("The meeting has not started yet.")
+        _fill_unmarked(meeting=locked, by=by, active_code=None)
+        unmarked = attendance_summary(locked)["unmarked"]
+        if unmarked:
+            raise MeetingError(
+                f"{unmarked} member{'s are' if unmarked != 1 else ' is'} not marked yet: "
+                "mark everyone (or mark the rest absent) before completing the report."
+            )
+        locked.status = Meeting.Status.HELD
+        locked.report_status = Meeting.ReportStatus.COMPLETED
+        locked.report_completed_by = by
+        locked.report_completed_at = timezone.now()
+        locked.save(
+            update_fields=["status", "report_status", "report_completed_by", "report_completed_at"]
+        )
+        # The week's tallies go out now, not at the tally hour (safe to run more than once).
+        tallies_dispatch.delay_on_commit(locked.pk)
+        if send_absence_notices:
+            absence_notice_send.delay_on_commit(locked.pk)
+    meeting.refresh_from_db()
+    return meeting
+
+
+# --- Visitors -----------------------------------------------------------------------------
+
+
+def visitor_record(
+    *,
+    meeting: Meeting,
+    by: User,
+    name: str,
+    token: uuid.UUID | None = None,
+    company: str = "",
+    classification: Classification | None = None,
+    classification_text: str = "",
+    email: str = "",
+    phone: str = "",
+    invited_by: Member | None = None,
+) -> tuple[Visitor, bool]:
+    """Record a visitor at a meeting. The form's token makes a double submit record one."""
+    if invited_by is not None and invited_by.chapter_id != meeting.chapter_id:
+        raise MeetingError("The visitor must be invited by a member of the chapter.")
+    fields = {
+        "meeting": meeting,
+        "name": name.strip(),
+        "company": company.strip(),
+        "classification": classification,
+        "classification_text": "" if classification else classification_text.strip(),
+        "email": email.strip().lower(),
+        "phone": phone.strip(),
+        "invited_by": invited_by,
+        "created_by": by,
+    }
+    if token is None:
+        return Visitor.objects.create(**fields), True
+    visitor, created = Visitor.objects.get_or_create(token=token, defaults=fields)
+    if visitor.meeting_id != meeting.pk:
+        raise MeetingError("This form was already used for another meeting: reload the page.")
+    return visitor, created
+
+
+def visitor_follow_up_set(*, visitor: Visitor, follow_up: str, notes: str | None = None) -> Visitor:
+    if follow_up not in Visitor.FollowUp.values:
+        raise MeetingError("Choose a follow-up state.")
+    visitor.follow_up = follow_up
+    fields = ["follow_up"]
+    if notes is not None:
+        visitor.notes = notes.strip()
+        fields.append("notes")
+    visitor.save(update_fields=fields)
+    return visitor
+
+
+def visitor_invite_to_apply(*, visitor: Visitor, by: User) -> tuple[object | None, str]:
+    """Hand a visitor over to membership: record their application for the Membership
+    Committee. Returns (application, message); no application when their email or
+    classification is missing (the leader completes the application form instead)."""
+    from members.membership import application_create
+    from members.services import MembershipError, classification_holder
+
+    chapter = visitor.meeting.chapter
+    if not visitor.email or visitor.classification is None:
+        missing = "email address" if not visitor.email else "classification"
+        return None, f"Complete {visitor.name}'s application: their {missing} is missing."
+    first, _, last = visitor.name.strip().partition(" ")
+    try:
+        application, created = application_create(
+            chapter=chapter,
+            by=by,
+            first_name=first,
+            last_name=last or first,
+            email=visitor.email,
+            business_name=visitor.company or visitor.name,
+            classification=visitor.classification,
+            phone=visitor.phone,
+            sponsor=visitor.invited_by,
+            visitor=visitor,
+        )
+    except MembershipError as error:
+        visitor_follow_up_set(visitor=visitor, follow_up=Visitor.FollowUp.INVITED_TO_APPLY)
+        return None, f"{visitor.name} is marked as invited to apply. {error}"
+    message = f"{visitor.name}'s application is recorded for the Membership Committee."
+    holder = classification_holder(chapter=chapter, classification=visitor.classification)
+    if holder is not None:
+        message += (
+            f" {visitor.classification} is held by {holder.full_name}: the committee will see "
+            "the conflict before anyone can approve."
+        )
+    return application, message
