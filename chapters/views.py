@@ -1,10 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from chapters.access import get_chapter_for_user
 from chapters.models import Chapter
 from meetings.services import next_meeting
+from referrals import dashboard
 
 
 @require_safe
@@ -22,13 +24,22 @@ def home(request):
 @require_safe
 @login_required
 def chapter_home(request, slug):
+    """The member's dashboard: next meeting, referrals waiting, own numbers, recent activity."""
     access = get_chapter_for_user(request, slug)
-    return render(
-        request,
-        "chapters/chapter_home.html",
-        {
-            "access": access,
-            "chapter": access.chapter,
-            "meeting": next_meeting(access.chapter),
-        },
-    )
+    chapter, member = access.chapter, access.member
+    context = {"access": access, "chapter": chapter}
+    if member is not None:
+        today = timezone.now().astimezone(chapter.zone).date()
+        windows = dashboard.my_numbers(member, today)
+        context |= {"windows": windows, "numbers": dashboard.numbers_table(windows)}
+        if request.headers.get("HX-Request"):
+            # The numbers refresh themselves while the page is open.
+            return render(request, "chapters/chapter_home.html#numbers", context)
+        waiting, waiting_count = dashboard.waiting_for(member)
+        context |= {
+            "waiting": waiting,
+            "waiting_count": waiting_count,
+            "activity": dashboard.recent_activity(member),
+        }
+    context["meeting"] = next_meeting(chapter)
+    return render(request, "chapters/chapter_home.html", context)

@@ -32,6 +32,18 @@ class SlipQuerySet(models.QuerySet):
     def in_meetings(self, meetings):
         return self.filter(meeting__in=meetings)
 
+    def authored_in(self, chapter):
+        """Slips logged by members of the chapter (their `meeting` is the chapter's)."""
+        return self.filter(meeting__chapter=chapter)
+
+
+# The people on a slip are shown with these, so lists cost one query whatever their length.
+_PERSON = ("user", "classification", "chapter")
+
+
+def _people(*fields: str) -> list[str]:
+    return [f"{name}__{part}" for name in fields for part in _PERSON]
+
 
 class ReferralQuerySet(SlipQuerySet):
     def for_chapter(self, chapter):
@@ -39,6 +51,20 @@ class ReferralQuerySet(SlipQuerySet):
 
     def open(self):
         return self.filter(status__in=Referral.Status.open_values())
+
+    def given_by(self, member):
+        return self.filter(giver=member)
+
+    def received_by(self, member):
+        return self.filter(receiver=member)
+
+    def involving(self, member):
+        return self.filter(Q(giver=member) | Q(receiver=member))
+
+    def with_people(self):
+        return self.select_related(
+            *_people("giver", "receiver"), "meeting", "receiver_meeting"
+        )
 
 
 class Referral(models.Model):
@@ -52,6 +78,19 @@ class Referral(models.Model):
         @classmethod
         def open_values(cls) -> list[str]:
             return [cls.GIVEN, cls.CONTACTED, cls.MEETING_BOOKED]
+
+        @classmethod
+        def closed_values(cls) -> list[str]:
+            return [cls.CLOSED_WON, cls.NOT_CLOSED]
+
+    # How far along the pipeline each status is: a referral only moves forward.
+    STEPS = {
+        Status.GIVEN: 0,
+        Status.CONTACTED: 1,
+        Status.MEETING_BOOKED: 2,
+        Status.CLOSED_WON: 3,
+        Status.NOT_CLOSED: 3,
+    }
 
     giver = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="referrals_given")
     receiver = models.ForeignKey(
@@ -79,9 +118,19 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["receiver", "status"], name="referral_inbox"),
+            models.Index(fields=["giver", "-created_at"], name="referral_given"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(giver=F("receiver")), name="referral_giver_is_not_receiver"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["given", "contacted", "meeting_booked", "closed_won", "not_closed"]
+                ),
+                name="referral_status_valid",
             ),
             models.CheckConstraint(
                 condition=Q(temperature__gte=1, temperature__lte=5),
@@ -110,10 +159,37 @@ class Referral(models.Model):
     def is_cross_chapter(self) -> bool:
         return self.meeting.chapter_id != self.receiver_meeting.chapter_id
 
+    @property
+    def is_open(self) -> bool:
+        return self.status in Referral.Status.open_values()
+
+    @property
+    def is_locked(self) -> bool:
+        """Locked once either chapter completed the week it counts for (see services)."""
+        return self.meeting.is_completed or self.receiver_meeting.is_completed
+
+    def can_move_to(self, status: str) -> bool:
+        return self.is_open and Referral.STEPS.get(status, -1) > Referral.STEPS[self.status]
+
+    def next_statuses(self) -> list[tuple[str, str]]:
+        choices = Referral.Status.choices
+        return [(value, label) for value, label in choices if self.can_move_to(value)]
+
 
 class ThankYouQuerySet(SlipQuerySet):
     def for_chapter(self, chapter):
         return self.filter(Q(meeting__chapter=chapter) | Q(credited_meeting__chapter=chapter))
+
+    def involving(self, member):
+        return self.filter(Q(thanked_by=member) | Q(credited_to=member))
+
+    def with_people(self):
+        return self.select_related(
+            *_people("thanked_by", "credited_to"),
+            "meeting__chapter",
+            "credited_meeting",
+            "referral",
+        )
 
 
 class ThankYou(models.Model):
@@ -160,10 +236,22 @@ class ThankYou(models.Model):
     def __str__(self) -> str:
         return f"TYFCB {self.amount} to {self.credited_to.full_name}"
 
+    @property
+    def is_locked(self) -> bool:
+        return self.meeting.is_completed or self.credited_meeting.is_completed
+
+    @property
+    def names_thanker(self) -> bool:
+        """Whether the member credited may learn who thanked them: the thanker's chapter says."""
+        return self.meeting.chapter.thank_you_names_thanker
+
 
 class OneToOneQuerySet(SlipQuerySet):
     def involving(self, member):
         return self.filter(Q(member=member) | Q(met_with=member))
+
+    def with_people(self):
+        return self.select_related(*_people("member", "met_with"), "meeting", "met_with_meeting")
 
 
 class OneToOne(models.Model):
@@ -193,6 +281,10 @@ class OneToOne(models.Model):
     def __str__(self) -> str:
         return f"1-2-1 {self.member.full_name} & {self.met_with.full_name}"
 
+    @property
+    def is_locked(self) -> bool:
+        return self.meeting.is_completed or self.met_with_meeting.is_completed
+
 
 class CEU(models.Model):
     """A chapter education unit: a learning credit a member earned."""
@@ -221,6 +313,10 @@ class CEU(models.Model):
     def __str__(self) -> str:
         return f"CEU {self.member.full_name}: {self.description}"
 
+    @property
+    def is_locked(self) -> bool:
+        return self.meeting.is_completed
+
 
 class Testimonial(models.Model):
     """A member speaks for another member's work at the meeting."""
@@ -247,11 +343,20 @@ class Testimonial(models.Model):
     def __str__(self) -> str:
         return f"Testimonial {self.giver.full_name} for {self.about.full_name}"
 
+    @property
+    def is_locked(self) -> bool:
+        return self.meeting.is_completed
+
 
 class SlipCorrection(models.Model):
     """A recorded change to a slip of a completed week: who, when, what changed, why."""
 
+    class Action(models.TextChoices):
+        EDITED = "edited", "Edited"
+        DELETED = "deleted", "Deleted"
+
     slip_type = models.CharField(max_length=20)
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.EDITED)
     slip_id = models.PositiveBigIntegerField()
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="corrections")
     changed_by = models.ForeignKey(
@@ -264,6 +369,61 @@ class SlipCorrection(models.Model):
 
     class Meta:
         ordering = ["-changed_at"]
+        indexes = [models.Index(fields=["slip_type", "slip_id"])]
 
     def __str__(self) -> str:
         return f"Correction of {self.slip_type} {self.slip_id}"
+
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for each field the correction changed."""
+        names = list(self.before) + [name for name in self.after if name not in self.before]
+        return [
+            (name, self.before.get(name), self.after.get(name))
+            for name in names
+            if self.before.get(name) != self.after.get(name)
+        ]
+
+
+class GiverNotice(models.Model):
+    """An email owed to a giver: what became of their referral, or that they were thanked.
+
+    The row is written with the change it announces; the task claims it (sets `sent_at`) before
+    sending, so a retried or duplicated task sends nothing twice.
+    """
+
+    class Kind(models.TextChoices):
+        STATUS = "status", "Referral status changed"
+        THANKS = "thanks", "Thanked for closed business"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    )
+    status = models.CharField(max_length=16, blank=True)
+    thank_you = models.ForeignKey(
+        ThankYou, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "status"],
+                condition=Q(kind="status"),
+                name="one_notice_per_referral_status",
+            ),
+            models.UniqueConstraint(
+                fields=["thank_you"], condition=Q(kind="thanks"), name="one_notice_per_thank_you"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="status") & Q(referral__isnull=False) & ~Q(status=""))
+                | (Q(kind="thanks") & Q(thank_you__isnull=False)),
+                name="notice_names_what_it_announces",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.member_id}"
