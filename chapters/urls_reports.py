@@ -1,0 +1,23 @@
+from django.urls import path
+
+from chapters import views_reports as views
+
+urlpatterns = [
+    path("chapters/<slug:slug>/reports/", views.reports_home, name="reports_home"),
+    path("chapters/<slug:slug>/reports/palms/", views.reports_palms, name="reports_palms"),
+    path("chapters/<slug:slug>/reports/export/<slug:kind>/", views.reports_export,
+         name="reports_export"),
+    path("chapters/<slug:slug>/reports/traffic-lights/", views.reports_traffic_lights,
+         name="reports_traffic_lights"),
+    path("chapters/<slug:slug>/reports/traffic-lights/<int:member_id>/",
+         views.reports_member_light, name="reports_member_light"),
+    path("chapters/<slug:slug>/reports/chapter-lights/", views.reports_chapter_lights,
+         name="reports_chapter_lights"),
+    path("chapters/<slug:slug>/reports/charts/", views.reports_charts, name="reports_charts"),
+    path("chapters/<slug:slug>/reports/rules/", views.reports_rules, name="reports_rules"),
+    path("chapters/<slug:slug>/reports/rules/choose/", views.reports_rules_choose,
+         name="reports_rules_choose"),
+    path("chapters/<slug:slug>/reports/import/", views.reports_import, name="reports_import"),
+    path("chapters/<slug:slug>/reports/import/<int:batch_id>/", views.reports_import_preview,
+         name="reports_import_preview"),
+]
