@@ -1,0 +1,695 @@
+"""Meeting reminders, weekly tallies and the leaders' summary: what is due, who gets it, and the
+delivery ledger that sends each email at most once.
+
+How an email goes out:
+1. Beat ticks `notifications_dispatch` every minute; nothing far in the future waits in the
+   broker. The dispatcher finds meetings whose reminders or tallies are due and that have no
+   NotificationBatch yet, and in one transaction per meeting records the batch and one pending
+   Delivery row per recipient (the unique batch row means a second dispatcher adds nothing).
+   Send tasks, one per row, are enqueued after the commit.
+2. `notification_send(delivery_id)` claims its row with one conditional UPDATE (pending and due
+   -> sending). A second task for the same row, a retry or a redelivered message loses the
+   claim and sends nothing.
+3. The row is marked sent as soon as the SMTP server accepted the message, before the
+   connection is closed.
+4. A transient failure (connection refused, 4xx, timeout) puts the row back to pending with
+   exponential backoff; a permanent one (5xx, a bad address) marks it failed with the error.
+5. Every tick also sweeps: pending rows nobody picked up are enqueued again, and a claim older
+   than twice the send task's hard time limit (its worker was killed mid-send) is taken back.
+
+The one duplicate left possible: the server accepted the message and the worker died in the
+few milliseconds before the ledger said sent. Such a copy carries the same deterministic
+Message-ID as the first, so receiving systems that deduplicate by Message-ID drop it.
+"""
+
+import datetime
+import logging
+import random
+import smtplib
+import time
+import uuid
+from dataclasses import dataclass
+from email.message import MIMEPart
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from chapters.models import Chapter
+from members import calendar
+from members.models import (
+    LEADING_ROLES,
+    Delivery,
+    LeadershipRole,
+    Member,
+    NotificationBatch,
+    NotificationKind,
+    NotificationOptOut,
+)
+
+logger = logging.getLogger(__name__)
+
+# The dispatcher looks this far past a chapter's lead time, so a reminder whose wall-clock
+# moment moved across a daylight-saving change is still among the candidates.
+REMINDER_SLACK = datetime.timedelta(hours=3)
+# Tallies go out at most this long after they fell due; older weeks are left alone (after an
+# outage or on the first deployment nobody wants last month's tallies).
+TALLY_GRACE = datetime.timedelta(days=2)
+# A retry waits in the broker at most this long, far inside Redis's visibility timeout, so a
+# waiting retry is never handed out twice.
+RETRY_CAP_SECONDS = 900
+SWEEP_LIMIT = 5000
+# A retry's message may come due a moment before its row does (two clocks read in turn).
+CLAIM_EARLY = datetime.timedelta(seconds=2)
+UNSUBSCRIBE_SALT = "members.notifications.unsubscribe"
+
+SUBSCRIBABLE = [NotificationKind.REMINDER, NotificationKind.TALLY, NotificationKind.SUMMARY]
+KIND_PLURALS = {
+    NotificationKind.REMINDER: "meeting reminders",
+    NotificationKind.TALLY: "weekly tallies",
+    NotificationKind.SUMMARY: "chapter summaries",
+}
+
+
+class Deferred(Exception):  # noqa: N818 - a state, not an error
+    """A transient failure: the row is pending again and due in `countdown` seconds."""
+
+    def __init__(self, countdown: int, reason: str):
+        super().__init__(reason)
+        self.countdown = countdown
+
+
+# --- When things are due ---------------------------------------------------------------------
+
+
+def reminder_at(meeting) -> datetime.datetime:
+    """The reminder's moment: the meeting's local start minus the lead hours on the chapter's
+    wall clock, so a 24-hour lead is the same local time the day before, even across a
+    daylight-saving change."""
+    chapter = meeting.chapter
+    wall_start = meeting.starts_at.astimezone(chapter.zone).replace(tzinfo=None)
+    wall = wall_start - datetime.timedelta(hours=chapter.reminder_lead_hours)
+    return wall.replace(tzinfo=chapter.zone).astimezone(datetime.UTC)
+
+
+def tally_at(meeting) -> datetime.datetime:
+    """When tallies go out if nobody completed the week's report: the chapter's tally hour,
+    local time, the day after the meeting."""
+    chapter = meeting.chapter
+    day = meeting.local_date + datetime.timedelta(days=1)
+    local = datetime.datetime.combine(day, datetime.time(chapter.tally_hour), tzinfo=chapter.zone)
+    return local.astimezone(datetime.UTC)
+
+
+def claim_timeout() -> datetime.timedelta:
+    """A claim older than this belongs to a worker that died: the hard time limit killed any
+    live one long before."""
+    return datetime.timedelta(seconds=2 * settings.NOTIFICATIONS_SEND_TIME_LIMIT)
+
+
+def retry_countdown(attempts: int) -> int:
+    """Exponential backoff with jitter after the n-th failed try, capped."""
+    base = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return max(1, int(min(base, RETRY_CAP_SECONDS) * random.uniform(0.8, 1.0)))
+
+
+# --- Dispatch -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DispatchResult:
+    reminders: int = 0
+    tallies: int = 0
+    requeued: int = 0
+
+
+def dispatch(*, now: datetime.datetime | None = None) -> DispatchResult:
+    """One beat tick: hand out what is due, then sweep up what was lost. Safe to run twice,
+    at once or in a row."""
+    now = now or timezone.now()
+    return DispatchResult(
+        reminders=reminders_dispatch(now=now),
+        tallies=tallies_dispatch(now=now),
+        requeued=deliveries_sweep(),
+    )
+
+
+def _recipients(kind: str, chapter_id: int):
+    members = Member.objects.active().filter(chapter_id=chapter_id)
+    if kind == NotificationKind.SUMMARY:
+        leaders = LeadershipRole.objects.current().filter(role__in=LEADING_ROLES)
+        members = members.filter(pk__in=leaders.values("member"))
+    return members.exclude(
+        Exists(NotificationOptOut.objects.filter(member=OuterRef("pk"), kind=kind))
+    )
+
+
+def _batch_open(*, meeting, batch_kind: str, kinds: list[str], reason: str) -> int:
+    """Record the meeting's batch and one pending row per recipient, then enqueue the sends
+    after commit. Returns how many rows were created: 0 when another dispatcher was first."""
+    from members.tasks import notification_send
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                NotificationBatch.objects.create(kind=batch_kind, meeting=meeting, reason=reason)
+        except IntegrityError:
+            return 0
+        now = timezone.now()
+        rows = [
+            Delivery(
+                kind=kind,
+                chapter_id=meeting.chapter_id,
+                meeting=meeting,
+                member_id=member_id,
+                due_at=now,
+            )
+            for kind in kinds
+            for member_id in _recipients(kind, meeting.chapter_id).values_list("pk", flat=True)
+        ]
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        ids = list(
+            Delivery.objects.filter(
+                meeting=meeting, kind__in=kinds, state=Delivery.State.PENDING
+            ).values_list("pk", flat=True)
+        )
+        for pk in ids:
+            notification_send.delay_on_commit(pk)
+    logger.info("Dispatched %s %s email(s) for meeting %s (%s)", len(rows), batch_kind,
+                meeting.pk, reason)
+    return len(rows)
+
+
+def reminders_dispatch(*, now: datetime.datetime) -> int:
+    """Hand out the reminders of every meeting whose lead time has come."""
+    from meetings.models import Meeting
+
+    leads = set(
+        Chapter.objects.order_by().values_list("reminder_lead_hours", flat=True).distinct()
+    )
+    window = Q()
+    for lead in leads - {0}:  # a lead of 0 means the chapter sends no reminders
+        window |= Q(
+            chapter__reminder_lead_hours=lead,
+            starts_at__lte=now + datetime.timedelta(hours=lead) + REMINDER_SLACK,
+        )
+    if not window:
+        return 0
+    candidates = (
+        Meeting.objects.filter(window, status=Meeting.Status.SCHEDULED, starts_at__gt=now)
+        .exclude(
+            Exists(
+                NotificationBatch.objects.filter(
+                    meeting=OuterRef("pk"), kind=NotificationKind.REMINDER
+                )
+            )
+        )
+        .select_related("chapter")
+        .order_by("starts_at")
+    )
+    created = 0
+    for meeting in candidates:
+        if reminder_at(meeting) <= now:
+            created += _batch_open(
+                meeting=meeting,
+                batch_kind=NotificationKind.REMINDER,
+                kinds=[NotificationKind.REMINDER],
+                reason=NotificationBatch.Reason.SCHEDULE,
+            )
+    return created
+
+
+def _tally_reason(meeting, now: datetime.datetime) -> str | None:
+    """Why the meeting's tallies are due now, or None while they are not."""
+    if not meeting.counts_for_attendance:
+        return None
+    if meeting.is_completed:
+        completed_at = meeting.report_completed_at or now
+        if completed_at >= now - TALLY_GRACE:
+            return NotificationBatch.Reason.REPORT_COMPLETED
+        return None
+    due = tally_at(meeting)
+    if due <= now < due + TALLY_GRACE:
+        return NotificationBatch.Reason.TALLY_HOUR
+    return None
+
+
+def tallies_dispatch_for_meeting(meeting_id: int, *, now: datetime.datetime | None = None) -> int:
+    """Hand out one meeting's tallies (and the leaders' summary) if they are due and were not
+    handed out yet: the weekly report was just completed, or the tally hour passed.
+
+    The meetings app calls this when a report is completed, inside the completing transaction:
+    the batch commits with the completion and the emails are enqueued after the commit. The
+    dispatcher would find the week within a minute anyway; this makes it prompt.
+    """
+    from meetings.models import Meeting
+
+    now = now or timezone.now()
+    meeting = Meeting.objects.select_related("chapter").filter(pk=meeting_id).first()
+    if meeting is None:
+        return 0
+    reason = _tally_reason(meeting, now)
+    if reason is None:
+        return 0
+    return _batch_open(
+        meeting=meeting,
+        batch_kind=NotificationKind.TALLY,
+        kinds=[NotificationKind.TALLY, NotificationKind.SUMMARY],
+        reason=reason,
+    )
+
+
+def tallies_dispatch(*, now: datetime.datetime) -> int:
+    """Hand out the tallies of every recent week that was completed or reached its tally
+    hour."""
+    from meetings.models import Meeting
+
+    today = now.date()
+    candidates = (
+        Meeting.objects.counted()
+        .filter(
+            local_date__gte=today - TALLY_GRACE - datetime.timedelta(days=7),
+            local_date__lte=today + datetime.timedelta(days=1),
+        )
+        .filter(
+            Q(
+                report_status=Meeting.ReportStatus.COMPLETED,
+                report_completed_at__gte=now - TALLY_GRACE,
+            )
+            | Q(report_status=Meeting.ReportStatus.DRAFT, local_date__lte=today)
+        )
+        .exclude(
+            Exists(
+                NotificationBatch.objects.filter(
+                    meeting=OuterRef("pk"), kind=NotificationKind.TALLY
+                )
+            )
+        )
+        .select_related("chapter")
+        .order_by("starts_at")
+    )
+    created = 0
+    for meeting in candidates:
+        reason = _tally_reason(meeting, now)
+        if reason is not None:
+            created += _batch_open(
+                meeting=meeting,
+                batch_kind=NotificationKind.TALLY,
+                kinds=[NotificationKind.TALLY, NotificationKind.SUMMARY],
+                reason=reason,
+            )
+    return created
+
+
+def deliveries_sweep() -> int:
+    """Enqueue again what was lost: claims of workers that died mid-send, and pending rows that
+    no task picked up (an enqueue lost with a crash, or a retry lost with a worker)."""
+    from members.tasks import notification_send
+
+    now = timezone.now()
+    stale = list(
+        Delivery.objects.filter(
+            state=Delivery.State.SENDING, claimed_at__lt=now - claim_timeout()
+        ).values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    if stale:
+        Delivery.objects.filter(
+            pk__in=stale, state=Delivery.State.SENDING, claimed_at__lt=now - claim_timeout()
+        ).update(
+            state=Delivery.State.PENDING,
+            claim="",
+            due_at=now,
+            last_error="The worker stopped during the send; sending again.",
+        )
+    grace = datetime.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS)
+    lost = list(
+        Delivery.objects.filter(state=Delivery.State.PENDING, due_at__lte=now - grace)
+        .exclude(pk__in=stale)
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    if lost:
+        # Pushing due_at forward keeps the next ticks from enqueuing the same rows again
+        # while these messages wait in the queue.
+        Delivery.objects.filter(pk__in=lost, state=Delivery.State.PENDING).update(due_at=now)
+    for pk in stale + lost:
+        notification_send.delay_on_commit(pk)
+    if stale or lost:
+        logger.warning("Swept %s stale claim(s) and %s lost row(s)", len(stale), len(lost))
+    return len(stale) + len(lost)
+
+
+# --- Sending ------------------------------------------------------------------------------------
+
+
+def delivery_claim(*, delivery_id: int) -> str | None:
+    """Take the row for this send: a claim token, or None when it is not ours to send."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = Delivery.objects.filter(
+        pk=delivery_id, state=Delivery.State.PENDING, due_at__lte=now + CLAIM_EARLY
+    ).update(state=Delivery.State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1)
+    return token if claimed else None
+
+
+def _finish(delivery: Delivery, token: str, **fields) -> None:
+    Delivery.objects.filter(pk=delivery.pk, claim=token).update(claim="", **fields)
+
+
+def delivery_send(*, delivery_id: int) -> str:
+    """Send one row's email if this call wins the claim. Returns the row's new state, or ""
+    when another task has it or it is done. Raises Deferred on a transient failure."""
+    token = delivery_claim(delivery_id=delivery_id)
+    if token is None:
+        return ""
+    delivery = (
+        Delivery.objects.select_related(
+            "member__user", "member__chapter", "meeting__chapter",
+            "meeting__feature_presenter__user",
+        )
+        .annotate(
+            opted_out=Exists(
+                NotificationOptOut.objects.filter(member=OuterRef("member"), kind=OuterRef("kind"))
+            )
+        )
+        .get(pk=delivery_id)
+    )
+    now = timezone.now()
+    reason = _skip_reason(delivery, now)
+    if reason:
+        _finish(delivery, token, state=Delivery.State.SKIPPED, last_error=reason)
+        return Delivery.State.SKIPPED
+    try:
+        message = build_message(delivery, now=now)
+    except (SoftTimeLimitExceeded, DatabaseError) as error:  # slow or unreachable: try later
+        return _send_failed(delivery, token, error)
+    except Exception as error:  # a broken template must show in the log, not loop forever
+        logger.exception("Could not build email for delivery %s", delivery.pk)
+        _finish(delivery, token, state=Delivery.State.FAILED, last_error=f"Not built: {error}")
+        return Delivery.State.FAILED
+    mailer = mailers.default
+    try:
+        mailer.open()
+        mailer.send_messages([message])
+    except Exception as error:
+        _close_quietly(mailer)
+        return _send_failed(delivery, token, error)
+    try:
+        _mark_sent(delivery, message)
+    finally:
+        _close_quietly(mailer)
+    return Delivery.State.SENT
+
+
+def _close_quietly(mailer) -> None:
+    try:
+        mailer.close()
+    except Exception:  # noqa: S110 - the message is already accepted or already failed
+        pass
+
+
+def _mark_sent(delivery: Delivery, message: EmailMultiAlternatives) -> None:
+    """Record the server's acceptance. A sent row is never claimed again, so whoever holds the
+    claim, the ledger must say sent; a brief database hiccup is retried rather than risking a
+    second copy through the sweep."""
+    for attempt in range(5):
+        try:
+            Delivery.objects.filter(pk=delivery.pk).exclude(state=Delivery.State.SENT).update(
+                state=Delivery.State.SENT,
+                sent_at=timezone.now(),
+                claim="",
+                to_email=message.to[0],
+                message_id=message.extra_headers["Message-ID"],
+                last_error="",
+            )
+            return
+        except DatabaseError:
+            if attempt == 4:
+                raise
+            connection.close()  # a broken connection is replaced on the next query
+            time.sleep(0.2 * 2**attempt)
+
+
+def _skip_reason(delivery: Delivery, now: datetime.datetime) -> str:
+    """Why this email should not go out after all, or ""."""
+    member, meeting = delivery.member, delivery.meeting
+    if member.status != Member.Status.ACTIVE:
+        return "No longer an active member."
+    if not member.user.email:
+        return "No email address."
+    if delivery.opted_out:
+        return "Unsubscribed from this kind of email."
+    if not meeting.counts_for_attendance:
+        return f"The meeting is {meeting.get_status_display().lower()}."
+    if delivery.kind == NotificationKind.REMINDER and meeting.starts_at <= now:
+        return "The meeting had already started."
+    return ""
+
+
+def _is_permanent(error: Exception) -> bool:
+    """5xx answers and unusable addresses will not get better by trying again; connection
+    trouble, 4xx answers, timeouts and authentication (a setting to fix) may."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return False
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600
+    return isinstance(error, ValueError | UnicodeError)
+
+
+def _send_failed(delivery: Delivery, token: str, error: Exception) -> str:
+    description = f"{type(error).__name__}: {error}"[:1000]
+    attempts = delivery.attempts  # read after the claim, so this try is counted
+    if _is_permanent(error):
+        _finish(delivery, token, state=Delivery.State.FAILED, last_error=description)
+        logger.warning("Delivery %s failed for good: %s", delivery.pk, description)
+        return Delivery.State.FAILED
+    if attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        _finish(
+            delivery,
+            token,
+            state=Delivery.State.FAILED,
+            last_error=f"Gave up after {attempts} tries. {description}",
+        )
+        logger.warning("Delivery %s gave up after %s tries: %s", delivery.pk, attempts,
+                       description)
+        return Delivery.State.FAILED
+    countdown = retry_countdown(attempts)
+    _finish(
+        delivery,
+        token,
+        state=Delivery.State.PENDING,
+        due_at=timezone.now() + datetime.timedelta(seconds=countdown),
+        last_error=description,
+    )
+    raise Deferred(countdown, description)
+
+
+# --- The emails ---------------------------------------------------------------------------------
+
+
+def message_id(delivery: Delivery) -> str:
+    """The same Message-ID for every try of one send, so a copy can be recognised."""
+    resend = f".r{delivery.resends}" if delivery.resends else ""
+    return (
+        f"<chapterhouse.{delivery.kind}.{delivery.meeting_id}.{delivery.member_id}{resend}"
+        f"@{calendar.site_host()}>"
+    )
+
+
+def unsubscribe_token(member_id: int, kind: str) -> str:
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(f"{member_id}.{kind}")
+
+
+def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
+    """The (member id, kind) a signed unsubscribe token stands for, or None."""
+    try:
+        value = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    member_id, _, kind = value.partition(".")
+    if not member_id.isdigit() or kind not in NotificationKind.values:
+        return None
+    return int(member_id), kind
+
+
+def unsubscribe_url(member_id: int, kind: str) -> str:
+    token = unsubscribe_token(member_id, kind)
+    return settings.SITE_URL + reverse("notification_unsubscribe", args=[token])
+
+
+def _common_context(delivery: Delivery) -> dict:
+    member, meeting = delivery.member, delivery.meeting
+    chapter = meeting.chapter
+    return {
+        "member": member,
+        "meeting": meeting,
+        "chapter": chapter,
+        "site_url": settings.SITE_URL,
+        "chapter_url": settings.SITE_URL + reverse("chapter_home", args=[chapter.slug]),
+        "preferences_url": settings.SITE_URL
+        + reverse("notification_preferences", args=[chapter.slug]),
+        "unsubscribe_url": unsubscribe_url(member.pk, delivery.kind),
+        "kind_label": NotificationKind(delivery.kind).label,
+        "kind_plural": KIND_PLURALS[delivery.kind],
+    }
+
+
+def build_message(delivery: Delivery, *, now: datetime.datetime) -> EmailMultiAlternatives:
+    """The email for one ledger row: plain text and HTML, one-click unsubscribe headers, a
+    deterministic Message-ID and, for reminders, the meeting as an .ics attachment."""
+    from members import tallies
+
+    context = _common_context(delivery)
+    if delivery.kind == NotificationKind.REMINDER:
+        context |= reminder_context(delivery.meeting)
+        subject = (
+            f"Reminder: {context['chapter'].name} meets "
+            f"{context['local_start']:%A %-d %B at %H:%M}"
+        )
+    elif delivery.kind == NotificationKind.TALLY:
+        context |= tallies.tally_context(member=delivery.member, meeting=delivery.meeting)
+        subject = (
+            f"Your week at {context['chapter'].name}: "
+            f"{delivery.meeting.local_date:%-d %B %Y}"
+        )
+    else:
+        context |= tallies.summary_context(meeting=delivery.meeting)
+        subject = (
+            f"Chapter summary for {context['chapter'].name}: "
+            f"{delivery.meeting.local_date:%-d %B %Y}"
+        )
+    template = f"notifications/email/{delivery.kind}"
+    # Dates and times in the email are the chapter's local ones.
+    with timezone.override(context["chapter"].zone):
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[delivery.member.user.email],
+        headers={
+            "Message-ID": message_id(delivery),
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": f"{context['chapter'].name} <{context['chapter'].slug}.{delivery.kind}."
+            f"{calendar.site_host()}>",
+            "Auto-Submitted": "auto-generated",
+            "X-Chapterhouse-Kind": delivery.kind,
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    if delivery.kind == NotificationKind.REMINDER:
+        message.attach(_ics_part(calendar.meeting_ics(delivery.meeting, stamp=now)))
+    return message
+
+
+def _ics_part(ics: bytes) -> MIMEPart:
+    part = MIMEPart()
+    part.set_content(
+        ics.decode(),
+        subtype="calendar",
+        params={"method": "PUBLISH"},
+        disposition="attachment",
+        filename="meeting.ics",
+    )
+    return part
+
+
+def reminder_context(meeting) -> dict:
+    """What a reminder says: when (local), where, and who presents."""
+    local_start = meeting.local_start
+    return {
+        "local_start": local_start,
+        "local_end": meeting.local_end,
+        "zone_name": local_start.tzname(),
+        "where": meeting.where,
+        "link": meeting.link,
+        "presenter": meeting.feature_presenter if meeting.feature_presenter_id else None,
+    }
+
+
+# --- Preferences, unsubscribe, calendar feed, resend ---------------------------------------
+
+
+def kinds_offered(*, is_leader: bool) -> list[NotificationKind]:
+    return [kind for kind in SUBSCRIBABLE if is_leader or kind != NotificationKind.SUMMARY]
+
+
+def kinds_wanted(member: Member) -> set[str]:
+    refused = set(NotificationOptOut.objects.filter(member=member).values_list("kind", flat=True))
+    return set(NotificationKind.values) - refused
+
+
+def preferences_set(*, member: Member, offered: list[str], wanted: set[str]) -> None:
+    """Save which of the offered kinds the member wants."""
+    refused = [kind for kind in offered if kind not in wanted]
+    with transaction.atomic():
+        NotificationOptOut.objects.filter(member=member, kind__in=wanted).delete()
+        NotificationOptOut.objects.bulk_create(
+            [NotificationOptOut(member=member, kind=kind) for kind in refused],
+            ignore_conflicts=True,
+        )
+
+
+def unsubscribe(*, member: Member, kind: str) -> None:
+    NotificationOptOut.objects.bulk_create(
+        [NotificationOptOut(member=member, kind=kind)], ignore_conflicts=True
+    )
+
+
+def _new_calendar_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+def calendar_feed_create(*, member: Member) -> None:
+    """Give the member a private feed URL unless they already have one."""
+    Member.objects.filter(pk=member.pk, calendar_token__isnull=True).update(
+        calendar_token=_new_calendar_token()
+    )
+
+
+def calendar_feed_reset(*, member: Member, current: str) -> None:
+    """Replace the feed URL the member saw; the old one stops working. A second click that
+    still names the old token changes nothing."""
+    Member.objects.filter(pk=member.pk, calendar_token=current).exclude(
+        calendar_token__isnull=True
+    ).update(calendar_token=_new_calendar_token())
+
+
+def calendar_feed_revoke(*, member: Member) -> None:
+    Member.objects.filter(pk=member.pk).update(calendar_token=None)
+
+
+def delivery_resend(*, delivery: Delivery, seen_resends: int, by) -> bool:
+    """Send a sent or failed email again, by hand. The leader's page posts the resend count it
+    showed, so a double click matches once and sends once."""
+    from members.tasks import notification_send
+
+    now = timezone.now()
+    updated = Delivery.objects.filter(
+        pk=delivery.pk,
+        resends=seen_resends,
+        state__in=[Delivery.State.SENT, Delivery.State.FAILED],
+    ).update(
+        state=Delivery.State.PENDING,
+        resends=F("resends") + 1,
+        attempts=0,
+        due_at=now,
+        claim="",
+        last_error="",
+        resent_by=by,
+        resent_at=now,
+    )
+    if updated:
+        notification_send.delay_on_commit(delivery.pk)
+    return bool(updated)
