@@ -110,6 +110,10 @@ class Member(models.Model):
     sponsor = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="sponsored"
     )
+    # The secret in the member's private calendar feed URL; empty when they have none.
+    calendar_token = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MemberQuerySet.as_manager()
@@ -268,3 +272,478 @@ class Invitation(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+# Notification emails (members/notifications.py): what each member gets, and the ledger that
+# makes every email go out at most once.
+
+
+class NotificationKind(models.TextChoices):
+    REMINDER = "reminder", "Meeting reminder"
+    TALLY = "tally", "Weekly tally"
+    SUMMARY = "summary", "Chapter summary (leadership team)"
+
+
+class NotificationOptOut(models.Model):
+    """A member said no to one kind of email; without a row they get it."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="opt_outs")
+    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["member", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "kind"], name="one_opt_out_per_kind"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["reminder", "tally", "summary"]),
+                name="opt_out_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} does not want {self.get_kind_display()}"
+
+
+class NotificationBatch(models.Model):
+    """The dispatcher handed out one meeting's reminders or tallies; it never does so twice."""
+
+    class Reason(models.TextChoices):
+        SCHEDULE = "schedule", "Reminder lead time reached"
+        REPORT_COMPLETED = "report_completed", "Weekly report completed"
+        TALLY_HOUR = "tally_hour", "Tally hour the day after the meeting"
+
+    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
+    meeting = models.ForeignKey("meetings.Meeting", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "notification batches"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "meeting"], name="one_batch_per_kind_meeting")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.meeting_id}"
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def for_chapter(self, chapter):
+        return self.filter(chapter=chapter)
+
+    def with_people(self):
+        return self.select_related("member__user", "meeting", "resent_by")
+
+
+class Delivery(models.Model):
+    """One email of one kind to one member for one meeting (the week, for tallies).
+
+    The row exists before the email is sent and is claimed by a conditional update, so a
+    second worker, a retried task or a double beat tick finds it taken and sends nothing.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not sent"
+
+    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
+    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="deliveries")
+    meeting = models.ForeignKey("meetings.Meeting", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    # Tries of the current send (a resend starts again from 0).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Not before this moment; a pending row past it that nobody claimed is enqueued again.
+    due_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    to_email = models.EmailField(blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+    resends = models.PositiveSmallIntegerField(default=0)
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "meeting", "member"], name="one_delivery_per_kind_meeting_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["reminder", "tally", "summary"]),
+                name="delivery_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "sending", "sent", "failed", "skipped"]),
+                name="delivery_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="sent") | Q(sent_at__isnull=False),
+                name="sent_delivery_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["chapter", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.member_id} for {self.meeting_id}"
+
+    @property
+    def can_resend(self) -> bool:
+        return self.state in (Delivery.State.SENT, Delivery.State.FAILED)
+
+
+# Membership management (members/membership.py): applications, leave, transfers, renewal
+# reminders, roster imports and the audit trail.
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def for_chapter(self, chapter):
+        return self.filter(chapter=chapter)
+
+    def pending(self):
+        return self.filter(status=Application.Status.PENDING)
+
+    def with_conflicts(self):
+        """Annotate who stands in the way of the application's classification.
+
+        `holder_name`: the member holding it; `reserved_by`: another applicant approved for it
+        and not yet joined (the approval keeps the classification for them).
+        """
+        from django.db.models.functions import Concat
+
+        holder = Member.objects.filter(
+            chapter=models.OuterRef("chapter"),
+            classification=models.OuterRef("classification"),
+            status__in=Member.Status.holding_values(),
+        ).annotate(whole_name=Concat("user__first_name", models.Value(" "), "user__last_name"))
+        reserved = Application.objects.filter(
+            chapter=models.OuterRef("chapter"),
+            classification=models.OuterRef("classification"),
+            status=Application.Status.APPROVED,
+        ).exclude(pk=models.OuterRef("pk"))
+        return self.annotate(
+            holder_name=models.Subquery(holder.values("whole_name")[:1]),
+            classification_taken=models.Exists(holder),
+            reserved_by=models.Subquery(
+                reserved.annotate(
+                    whole_name=Concat("first_name", models.Value(" "), "last_name")
+                ).values("whole_name")[:1]
+            ),
+            classification_reserved=models.Exists(reserved),
+        )
+
+
+class Application(models.Model):
+    """Someone applying to join a chapter in a classification; the Membership Committee
+    approves (which emails an invitation) or declines with a reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a decision"
+        APPROVED = "approved", "Approved: invitation sent"
+        DECLINED = "declined", "Declined"
+        LAPSED = "lapsed", "Lapsed: approval not taken up"
+        JOINED = "joined", "Joined"
+
+    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="applications")
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    business_name = models.CharField(max_length=200)
+    classification = models.ForeignKey(
+        Classification, on_delete=models.PROTECT, related_name="applications"
+    )
+    note = models.TextField(blank=True)
+    sponsor = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    visitor = models.ForeignKey(
+        "meetings.Visitor", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="applications",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    invitation = models.OneToOneField(
+        Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="application"
+    )
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="applications"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time token: a double submit records one application.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "declined", "lapsed", "joined"]),
+                name="application_status_valid",
+            ),
+            # An approval keeps the classification for the applicant until they join or it
+            # lapses: two approvals racing for one classification cannot both be saved.
+            models.UniqueConstraint(
+                fields=["chapter", "classification"],
+                condition=Q(status="approved"),
+                name="one_approval_per_classification",
+                violation_error_message="Another applicant was approved for this "
+                "classification.",
+            ),
+            models.UniqueConstraint(
+                fields=["chapter", "email"],
+                condition=Q(status__in=["pending", "approved"]),
+                name="one_open_application_per_email_and_chapter",
+                violation_error_message="This person already has an open application.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False),
+                name="decided_application_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["chapter", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} for {self.classification}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class LeaveOfAbsenceQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(ended_at__isnull=True)
+
+
+class LeaveOfAbsence(models.Model):
+    """A (medical) leave: the member keeps their classification and is back on `ends_on`."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="leaves")
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="The member is back at meetings from this date.")
+    reason = models.CharField(max_length=255, blank=True)
+    began_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LeaveOfAbsenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        verbose_name_plural = "leaves of absence"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=models.F("starts_on")), name="leave_ends_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(ended_at__isnull=True),
+                name="one_open_leave_per_member",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Leave {self.member_id} {self.starts_on} to {self.ends_on}"
+
+    @property
+    def state(self) -> str:
+        if self.ended_at:
+            return "ended"
+        return "current" if self.began_at else "scheduled"
+
+
+class MembershipTransfer(models.Model):
+    """A member moved to another chapter: the old membership closes, a new one opens, and
+    each chapter keeps its own history."""
+
+    from_member = models.OneToOneField(
+        Member, on_delete=models.PROTECT, related_name="transferred_to"
+    )
+    to_member = models.OneToOneField(
+        Member, on_delete=models.PROTECT, related_name="transferred_from"
+    )
+    transferred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    transferred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-transferred_at"]
+
+    def __str__(self) -> str:
+        return f"Transfer {self.from_member_id} -> {self.to_member_id}"
+
+
+class RenewalReminder(models.Model):
+    """One renewal reminder (60, 30 or 7 days before the due date). The row is claimed before
+    the email goes out, so a double beat tick or a retried task sends it once."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="renewal_reminders")
+    days_before = models.PositiveSmallIntegerField()
+    due_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "days_before", "due_on"], name="one_renewal_reminder_each"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Renewal reminder {self.days_before}d to {self.member_id} ({self.due_on})"
+
+
+class RosterImport(models.Model):
+    """One uploaded roster file: parsed on upload (the preview), imported on confirmation."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", "Waiting for confirmation"
+        IMPORTING = "importing", "Importing"
+        IMPORTED = "imported", "Imported"
+
+    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="roster_imports")
+    filename = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    # The rows as parsed from the file, so the import does not need the file again.
+    rows = models.JSONField(default=list)
+    send_emails = models.BooleanField(default=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    # Each row's outcome once imported: [{"line": 2, "verdict": "created", "message": ""}].
+    results = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["preview", "importing", "imported"]),
+                name="roster_import_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Roster import {self.filename} ({self.chapter_id})"
+
+    @property
+    def percent(self) -> int:
+        return round(self.processed * 100 / self.total) if self.total else 100
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def for_chapter(self, chapter):
+        return self.filter(chapter=chapter)
+
+    def for_member(self, member):
+        return self.filter(member=member)
+
+    def with_people(self):
+        return self.select_related("actor", "member__user", "application")
+
+
+class AuditEntry(models.Model):
+    """Who changed what and when: every membership, role and chapter settings change.
+
+    `before` and `after` hold the changed fields only, never contact details, so anonymising
+    a member leaves nothing personal here.
+    """
+
+    class Action(models.TextChoices):
+        CHAPTER_CREATED = "chapter_created", "Chapter created"
+        SETTINGS_CHANGED = "settings_changed", "Chapter settings changed"
+        APPLICATION_RECEIVED = "application_received", "Application received"
+        APPLICATION_CHANGED = "application_changed", "Application changed"
+        APPLICATION_APPROVED = "application_approved", "Application approved"
+        APPLICATION_DECLINED = "application_declined", "Application declined"
+        APPLICATION_LAPSED = "application_lapsed", "Approval lapsed"
+        JOINED = "joined", "Joined"
+        IMPORTED = "imported", "Added by roster import"
+        RENEWED = "renewed", "Renewed"
+        EXPIRED = "expired", "Expired"
+        LEAVE_SCHEDULED = "leave_scheduled", "Leave of absence arranged"
+        LEAVE_STARTED = "leave_started", "Leave of absence started"
+        LEAVE_ENDED = "leave_ended", "Back from leave"
+        SUSPENDED = "suspended", "Suspended"
+        DROPPED = "dropped", "Dropped"
+        REINSTATED = "reinstated", "Reinstated"
+        TRANSFERRED_OUT = "transferred_out", "Transferred to another chapter"
+        TRANSFERRED_IN = "transferred_in", "Transferred from another chapter"
+        ANONYMISED = "anonymised", "Personal data anonymised"
+        ROLE_ASSIGNED = "role_assigned", "Role assigned"
+        ROLE_ENDED = "role_ended", "Role ended"
+        ROSTER_IMPORTED = "roster_imported", "Roster imported"
+
+    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="audit_entries")
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Empty for the system's own changes (sweeps on a schedule).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=24, choices=Action.choices)
+    summary = models.CharField(max_length=255, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["chapter", "-at"]),
+            models.Index(fields=["member", "-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for every field either side mentions."""
+        keys = list(dict.fromkeys([*self.before, *self.after]))
+        return [(key, self.before.get(key, ""), self.after.get(key, "")) for key in keys]

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chapters.models import Chapter, Classification
-from members.models import Invitation, Member, User
+from members.models import Application, Invitation, Member, User
 
 INVITATION_DAYS = 14
 
@@ -34,8 +34,13 @@ def invitation_create(
     classification: Classification,
     business_name: str,
     invited_by: User,
+    valid_days: int = INVITATION_DAYS,
 ) -> Invitation:
-    """Invite someone to join the chapter; the email goes out after the transaction commits."""
+    """Invite someone to join the chapter; the email goes out after the transaction commits.
+
+    An approved application keeps its classification for its applicant (members/membership.py),
+    so nobody else is invited into it meanwhile.
+    """
     from members.tasks import invitation_send
 
     email = email.strip().lower()
@@ -43,6 +48,18 @@ def invitation_create(
     if holder is not None:
         raise MembershipError(
             f"{classification} is already taken in {chapter} by {holder.full_name}."
+        )
+    reserved = (
+        Application.objects.filter(
+            chapter=chapter, classification=classification, status=Application.Status.APPROVED
+        )
+        .exclude(email__iexact=email)
+        .first()
+    )
+    if reserved is not None:
+        raise MembershipError(
+            f"{classification} is kept in {chapter} for {reserved.full_name}, whose "
+            "application was approved."
         )
     if Member.objects.filter(
         chapter=chapter, user__email__iexact=email, status__in=Member.Status.current_values()
@@ -58,7 +75,7 @@ def invitation_create(
                 classification=classification,
                 business_name=business_name.strip(),
                 invited_by=invited_by,
-                expires_at=timezone.now() + datetime.timedelta(days=INVITATION_DAYS),
+                expires_at=timezone.now() + datetime.timedelta(days=valid_days),
             )
     except IntegrityError:
         raise MembershipError(f"{email} already has an open invitation to {chapter}.") from None
@@ -77,7 +94,11 @@ def invitation_accept(*, invitation: Invitation, user: User | None, password: st
 
     The classification rule is checked again here: the database constraint has the last word.
     """
+    from members.membership import application_joined
+
     with transaction.atomic():
+        # The chapter row first, as every change that fills a classification does.
+        Chapter.objects.select_for_update().filter(pk=invitation.chapter_id).first()
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not invitation.is_usable:
             raise MembershipError("This invitation has expired or was already used.")
@@ -120,4 +141,5 @@ def invitation_accept(*, invitation: Invitation, user: User | None, password: st
         invitation.accepted_at = timezone.now()
         invitation.member = member
         invitation.save(update_fields=["accepted_at", "member"])
+        application_joined(invitation=invitation, member=member)
     return member

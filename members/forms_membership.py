@@ -1,0 +1,210 @@
+"""Forms of membership management: applications, lifecycle actions, roles, roster import."""
+
+import datetime
+import uuid
+
+from django import forms
+from django.utils import timezone
+
+from chapters.models import Chapter, Classification
+from meetings.models import Visitor
+from members.models import AuditEntry, Member, Role
+from members.roster_import import phone_is_valid
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def classification_field(**kwargs) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=Classification.objects.select_related("industry").order_by("name"), **kwargs
+    )
+
+
+def holding_members(chapter: Chapter):
+    return Member.objects.current().for_chapter(chapter).select_related("user").order_by(
+        "user__first_name", "user__last_name", "pk"
+    )
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Member) -> str:
+        return obj.full_name
+
+
+class ApplicationForm(forms.Form):
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150)
+    email = forms.EmailField(label="Email")
+    phone = forms.CharField(
+        label="Phone", max_length=40, required=False, widget=forms.TextInput(attrs={"type": "tel"})
+    )
+    business_name = forms.CharField(label="Business name", max_length=200)
+    classification = classification_field(
+        label="Classification", help_text="The one classification they would hold in the chapter."
+    )
+    sponsor = MemberChoiceField(
+        label="Sponsor", queryset=Member.objects.none(), required=False,
+        help_text="The member who invited them, if any.",
+    )
+    note = forms.CharField(
+        label="Notes for the Membership Committee", required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    visitor = forms.ModelChoiceField(
+        queryset=Visitor.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args, chapter: Chapter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sponsor"].queryset = holding_members(chapter)
+        self.fields["visitor"].queryset = Visitor.objects.for_chapter(chapter)
+
+    @staticmethod
+    def initial_from_visitor(visitor: Visitor) -> dict:
+        """A visitor handed over from the meeting's visitor list: what we know of them."""
+        first, _, last = visitor.name.strip().partition(" ")
+        return {
+            "first_name": first, "last_name": last, "email": visitor.email,
+            "phone": visitor.phone, "business_name": visitor.company,
+            "classification": visitor.classification_id, "sponsor": visitor.invited_by_id,
+            "visitor": visitor.pk,
+            "note": f"Visited on {visitor.meeting.local_date:%d %b %Y}."
+            + (f" Does: {visitor.classification_text}." if visitor.classification_text else ""),
+        }
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not phone_is_valid(phone):
+            raise forms.ValidationError("Enter a phone number of 7 to 15 digits.")
+        return phone
+
+
+class ReclassifyForm(forms.Form):
+    classification = classification_field(label="Another classification")
+
+
+class ApproveForm(forms.Form):
+    reason = forms.CharField(
+        label="Note (optional)", required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it declined?", max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ActionForm(forms.Form):
+    """An action with nothing to fill in (reinstate, back from leave)."""
+
+
+class RenewForm(forms.Form):
+    # The due date the leader saw: a second click finds it moved on and renews nothing.
+    expected_due_on = forms.DateField(required=False, widget=forms.HiddenInput)
+
+
+class LeaveForm(forms.Form):
+    starts_on = forms.DateField(label="First day of leave", widget=DateInput)
+    ends_on = forms.DateField(
+        label="Back on", widget=DateInput, help_text="The member is back at meetings this day."
+    )
+    reason = forms.CharField(
+        label="Reason", max_length=255, required=False, initial="Medical",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts_on and ends_on and ends_on <= starts_on:
+            self.add_error("ends_on", "The leave must end after it starts.")
+        return cleaned
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=500)
+
+
+class TransferForm(forms.Form):
+    to_chapter = forms.ModelChoiceField(label="Move to chapter", queryset=Chapter.objects.none())
+    classification = classification_field(
+        label="Classification there", required=False,
+        help_text="Leave empty to keep the same classification.",
+    )
+
+    def __init__(self, *args, chapter: Chapter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_chapter"].queryset = Chapter.objects.exclude(pk=chapter.pk).order_by(
+            "name"
+        )
+
+
+class AnonymiseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand this erases their name and contact details for good",
+    )
+
+
+class RoleAssignForm(forms.Form):
+    member = MemberChoiceField(label="Member", queryset=Member.objects.none())
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    starts_on = forms.DateField(label="First day", widget=DateInput)
+    ends_on = forms.DateField(
+        label="Last day", widget=DateInput, required=False,
+        help_text="Terms usually run 6 or 12 months; leave empty for no end date.",
+    )
+
+    def __init__(self, *args, chapter: Chapter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = holding_members(chapter)
+        today = timezone.now().astimezone(chapter.zone).date()
+        self.fields["starts_on"].initial = today
+        self.fields["ends_on"].initial = (
+            today.replace(year=today.year + 1) - datetime.timedelta(days=1)
+            if not (today.month == 2 and today.day == 29)
+            else today + datetime.timedelta(days=364)
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", "The term must end on or after its first day.")
+        return cleaned
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Roster file (.csv or .xlsx)",
+        help_text="Columns: First name, Last name, Email, Phone, Business, Classification; "
+        "optional Industry, Joined, Renewal due. Nothing changes until you confirm.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+    send_emails = forms.BooleanField(
+        label="Email each new member a link to set their password", required=False,
+        initial=True,
+    )
+
+
+class AuditFilterForm(forms.Form):
+    member = MemberChoiceField(
+        label="Member", queryset=Member.objects.none(), required=False, empty_label="Everyone"
+    )
+    action = forms.ChoiceField(
+        label="Change", required=False, choices=[("", "Every change"), *AuditEntry.Action.choices]
+    )
+
+    def __init__(self, *args, chapter: Chapter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = (
+            Member.objects.for_chapter(chapter)
+            .select_related("user")
+            .order_by("user__first_name", "user__last_name", "pk")
+        )

@@ -1,0 +1,730 @@
+"""Membership management pages: applications, members' lifecycle, leadership roles, the roster
+import and export, the audit trail, and each person's own data.
+
+Who may do what follows roles (chapters/access.py): the leadership team (President, Vice
+President, Secretary/Treasurer) and admins manage members, roles and imports; the Membership
+Committee decides applications; the Visitor Host records them; admins alone transfer members
+between chapters and anonymise former members. Outsiders get 404 everywhere.
+"""
+
+import datetime
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from chapters.access import ChapterAccess, get_chapter_for_user
+from meetings.models import Visitor
+from members import membership, roster_import
+from members.forms_membership import (
+    ActionForm,
+    AnonymiseForm,
+    ApplicationForm,
+    ApproveForm,
+    AuditFilterForm,
+    DeclineForm,
+    LeaveForm,
+    ReasonForm,
+    ReclassifyForm,
+    RenewForm,
+    RoleAssignForm,
+    RosterUploadForm,
+    TransferForm,
+)
+from members.models import (
+    Application,
+    AuditEntry,
+    LeadershipRole,
+    LeaveOfAbsence,
+    Member,
+    MembershipTransfer,
+    Role,
+    RosterImport,
+)
+from members.personal_data import personal_data, personal_data_csv
+from members.services import MembershipError
+
+RENEWAL_SOON_DAYS = 60
+PAGE_SIZE = 50
+
+
+# --- Access -------------------------------------------------------------------------------
+
+
+def _leader(request, slug) -> ChapterAccess:
+    access = get_chapter_for_user(request, slug)
+    access.require_leader()
+    return access
+
+
+def _committee(request, slug) -> ChapterAccess:
+    """The Membership Committee (and the leadership team) decide applications."""
+    access = get_chapter_for_user(request, slug)
+    access.require_role(Role.MEMBERSHIP_COMMITTEE)
+    return access
+
+
+def _applications_desk(request, slug) -> ChapterAccess:
+    """Who sees and records applications: the committee and the Visitor Host too."""
+    access = get_chapter_for_user(request, slug)
+    access.require_role(Role.MEMBERSHIP_COMMITTEE, Role.VISITOR_HOST)
+    return access
+
+
+def _admin(request, slug) -> ChapterAccess:
+    access = get_chapter_for_user(request, slug)
+    if not access.is_admin:
+        raise PermissionDenied("Only site admins can do this.")
+    return access
+
+
+def _chapter_member(access: ChapterAccess, member_id: int) -> Member:
+    return get_object_or_404(Member.objects.with_people(), chapter=access.chapter, pk=member_id)
+
+
+def _chapter_application(access: ChapterAccess, application_id: int) -> Application:
+    return get_object_or_404(
+        Application.objects.with_conflicts().select_related(
+            "classification__industry", "sponsor__user", "decided_by", "invitation",
+            "created_by", "visitor__meeting", "member",
+        ),
+        chapter=access.chapter,
+        pk=application_id,
+    )
+
+
+def _bound(form_class, request, **kwargs):
+    return form_class(request.POST if request.method == "POST" else None, **kwargs)
+
+
+# --- Members and their lifecycle --------------------------------------------------------------
+
+STATUS_FILTERS = {
+    "current": ("Current members", Member.Status.current_values()),
+    "former": ("Former members", [Member.Status.DROPPED, Member.Status.EXPIRED]),
+    "all": ("Everyone", None),
+}
+
+
+@require_safe
+@login_required
+def membership_list(request, slug):
+    """Every member with status, renewal date and roles; leaders act from here."""
+    access = _leader(request, slug)
+    chapter = access.chapter
+    shown = request.GET.get("show", "current")
+    if shown not in STATUS_FILTERS:
+        shown = "current"
+    today = membership.chapter_today(chapter)
+    members = (
+        Member.objects.for_chapter(chapter)
+        .select_related("user", "classification")
+        .prefetch_related(
+            Prefetch(
+                "roles",
+                queryset=LeadershipRole.objects.current(today).order_by("role"),
+                to_attr="current_roles",
+            )
+        )
+        .order_by("user__first_name", "user__last_name", "pk")
+    )
+    statuses = STATUS_FILTERS[shown][1]
+    if statuses is not None:
+        members = members.filter(status__in=statuses)
+    query = request.GET.get("q", "").strip()[:100]
+    for term in query.split()[:5]:
+        members = members.filter(
+            Q(user__first_name__icontains=term)
+            | Q(user__last_name__icontains=term)
+            | Q(business_name__icontains=term)
+            | Q(classification__name__icontains=term)
+        )
+    page = Paginator(members, 100).get_page(request.GET.get("page"))
+    soon = today + datetime.timedelta(days=RENEWAL_SOON_DAYS)
+    return render(request, "membership/member_list.html", {
+        "access": access, "chapter": chapter, "page": page, "members": page.object_list,
+        "shown": shown, "filters": STATUS_FILTERS, "query": query, "today": today,
+        "renewal_soon": soon, "page_query": _without_page(request),
+    })
+
+
+def _without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _detail_forms(access: ChapterAccess, member: Member) -> dict:
+    return {
+        "renew_form": RenewForm(initial={"expected_due_on": member.renewal_due_on}),
+        "leave_form": LeaveForm(initial={"starts_on": membership.chapter_today(access.chapter)}),
+        "suspend_form": ReasonForm(prefix="suspend"),
+        "drop_form": ReasonForm(prefix="drop"),
+        "transfer_form": TransferForm(chapter=access.chapter),
+        "anonymise_form": AnonymiseForm(),
+    }
+
+
+def _render_detail(request, access, member, *, forms=None, error="", status=200):
+    chapter = access.chapter
+    context = {
+        "access": access,
+        "chapter": chapter,
+        "person": member,
+        "today": membership.chapter_today(chapter),
+        "leaves": LeaveOfAbsence.objects.filter(member=member)[:20],
+        "open_leave": LeaveOfAbsence.objects.filter(member=member).open().first(),
+        "roles": LeadershipRole.objects.filter(member=member).order_by("-starts_on")[:20],
+        "transfer_out": MembershipTransfer.objects.filter(from_member=member)
+        .select_related("to_member__chapter")
+        .first(),
+        "transfer_in": MembershipTransfer.objects.filter(to_member=member)
+        .select_related("from_member__chapter")
+        .first(),
+        "entries": AuditEntry.objects.for_member(member).with_people()[:50],
+        "error": error,
+        "anonymised": membership.is_anonymised(member.user),
+        **_detail_forms(access, member),
+        **(forms or {}),
+    }
+    return render(request, "membership/member_detail.html", context, status=status)
+
+
+@require_safe
+@login_required
+def membership_detail(request, slug, member_id):
+    access = _leader(request, slug)
+    return _render_detail(request, access, _chapter_member(access, member_id))
+
+
+def _act(request, access, member, *, form, form_name, run):
+    """Validate the action's form, run the service, redirect; on a refusal show the page
+    again with the reason and what was typed."""
+    if form.is_valid():
+        try:
+            message = run(form.cleaned_data)
+        except membership.NothingToDo as done:
+            messages.info(request, str(done))
+            return redirect("membership_detail", slug=access.chapter.slug, member_id=member.pk)
+        except MembershipError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, message)
+            return redirect("membership_detail", slug=access.chapter.slug, member_id=member.pk)
+    return _render_detail(
+        request, access, member, forms={form_name: form},
+        error="; ".join(form.non_field_errors()) or "Check the form below.", status=400,
+    )
+
+
+@require_POST
+@login_required
+def membership_renew(request, slug, member_id):
+    access = _leader(request, slug)
+    member = _chapter_member(access, member_id)
+
+    def run(data):
+        renewed = membership.membership_renew(
+            member=member, by=request.user, expected_due_on=data["expected_due_on"]
+        )
+        return f"{renewed.full_name} is renewed until {renewed.renewal_due_on:%d %b %Y}."
+
+    return _act(request, access, member, form=RenewForm(request.POST), form_name="renew_form",
+                run=run)
+
+
+@require_POST
+@login_required
+def membership_leave(request, slug, member_id):
+    access = _leader(request, slug)
+    member = _chapter_member(access, member_id)
+
+    def run(data):
+        leave = membership.leave_start(member=member, by=request.user, **data)
+        if leave.began_at:
+            return f"{member.full_name} is on leave until {leave.ends_on:%d %b %Y}."
+        return (f"Leave arranged for {member.full_name} from {leave.starts_on:%d %b %Y} "
+                f"to {leave.ends_on:%d %b %Y}.")
+
+    return _act(request, access, member, form=LeaveForm(request.POST), form_name="leave_form",
+                run=run)
+
+
+@require_POST
+@login_required
+def membership_leave_end(request, slug, member_id):
+    access = _leader(request, slug)
+    member = _chapter_member(access, member_id)
+
+    def run(data):
+        membership.leave_end(member=member, by=request.user)
+        return f"{member.full_name}'s leave is over."
+
+    return _act(request, access, member, form=ActionForm(request.POST),
+                form_name="leave_end_form", run=run)
+
+
+@require_POST
+@login_required
+def membership_suspend(request, slug, member_id):
+    access = _leader(request, slug)
+    member = _chapter_member(access, member_id)
+
+    def run(data):
+        membership.membership_suspend(member=member, by=request.user, reason=data["reason"])
+        return f"{member.full_name} is suspended; {member.classification} is free."
+
+    return _act(request, access, member, form=ReasonForm(request.POST, prefix="suspend"),
+                form_name="suspend_form", run=run)
+
+
+@require_POST
+@login_required
+def membership_drop(request, slug, member_id):
+    access = _leader(request, slug)
+    member = _chapter_member(access, member_id)
+
+    def run(data):
+        membership.membership_drop(member=member, by=request.user, reason=data["reason"])
+        return f"{member.full_name} is dropped; {member.classification} is free."
+
+    return _act(request, access, member, form=ReasonForm(request.POST, prefix="drop"),
+                form_name="drop_form", run=run)
+
+
+@require_POST
+@login_required
+def membership_reinstate(request, slug, member_id):
+    access = _leader(request, slug)
+    member = _chapter_member(access, member_id)
+
+    def run(data):
+        membership.membership_reinstate(member=member, by=request.user)
+        return f"{member.full_name} is active again."
+
+    return _act(request, access, member, form=ActionForm(request.POST),
+                form_name="reinstate_form", run=run)
+
+
+@require_POST
+@login_required
+def membership_transfer(request, slug, member_id):
+    access = _admin(request, slug)
+    member = _chapter_member(access, member_id)
+
+    def run(data):
+        moved = membership.membership_transfer(
+            member=member, to_chapter=data["to_chapter"], by=request.user,
+            classification=data["classification"],
+        )
+        return f"{member.full_name} moved to {moved.chapter} as {moved.classification}."
+
+    form = TransferForm(request.POST, chapter=access.chapter)
+    return _act(request, access, member, form=form, form_name="transfer_form", run=run)
+
+
+@require_POST
+@login_required
+def membership_anonymise(request, slug, member_id):
+    access = _admin(request, slug)
+    member = _chapter_member(access, member_id)
+
+    def run(data):
+        membership.member_anonymise(member=member, by=request.user)
+        return "The former member's personal data is erased; the chapter's numbers are kept."
+
+    return _act(request, access, member, form=AnonymiseForm(request.POST),
+                form_name="anonymise_form", run=run)
+
+
+# --- Leadership roles ---------------------------------------------------------------------------
+
+
+@login_required
+def role_list(request, slug):
+    """The leadership team: current and coming terms, past ones, and assigning a term."""
+    access = _leader(request, slug)
+    chapter = access.chapter
+    form = _bound(RoleAssignForm, request, chapter=chapter)
+    if request.method == "POST" and form.is_valid():
+        try:
+            term = membership.role_assign(by=request.user, **form.cleaned_data)
+        except membership.NothingToDo as done:
+            messages.info(request, str(done))
+            return redirect("role_list", slug=chapter.slug)
+        except MembershipError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, f"{term.member.full_name} is {term.get_role_display()} from "
+                f"{term.starts_on:%d %b %Y}."
+            )
+            return redirect("role_list", slug=chapter.slug)
+    today = membership.chapter_today(chapter)
+    terms = LeadershipRole.objects.filter(member__chapter=chapter).select_related(
+        "member__user"
+    )
+    current = terms.filter(starts_on__lte=today).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    )
+    return render(request, "membership/role_list.html", {
+        "access": access,
+        "chapter": chapter,
+        "form": form,
+        "current": current.order_by("role", "starts_on"),
+        "upcoming": terms.filter(starts_on__gt=today).order_by("starts_on", "role"),
+        "past": terms.filter(ends_on__lt=today).order_by("-ends_on", "role")[:50],
+    }, status=400 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def role_end(request, slug, role_id):
+    access = _leader(request, slug)
+    term = get_object_or_404(
+        LeadershipRole.objects.select_related("member__user"),
+        member__chapter=access.chapter, pk=role_id,
+    )
+    try:
+        membership.role_end(term=term, by=request.user)
+    except membership.NothingToDo as done:
+        messages.info(request, str(done))
+    else:
+        messages.success(
+            request, f"{term.member.full_name}'s {term.get_role_display()} term is ended."
+        )
+    return redirect("role_list", slug=access.chapter.slug)
+
+
+# --- Applications ----------------------------------------------------------------------------
+
+APPLICATION_FILTERS = {
+    "open": ("Waiting or approved", [Application.Status.PENDING, Application.Status.APPROVED]),
+    "decided": ("Decided", [Application.Status.DECLINED, Application.Status.LAPSED,
+                            Application.Status.JOINED]),
+    "all": ("All", None),
+}
+
+
+@require_safe
+@login_required
+def application_list(request, slug):
+    access = _applications_desk(request, slug)
+    shown = request.GET.get("show", "open")
+    if shown not in APPLICATION_FILTERS:
+        shown = "open"
+    applications = (
+        Application.objects.for_chapter(access.chapter)
+        .with_conflicts()
+        .select_related("classification", "sponsor__user", "invitation")
+        .order_by("-created_at", "-pk")
+    )
+    statuses = APPLICATION_FILTERS[shown][1]
+    if statuses is not None:
+        applications = applications.filter(status__in=statuses)
+    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "membership/application_list.html", {
+        "access": access, "chapter": access.chapter, "page": page,
+        "applications": page.object_list, "shown": shown, "filters": APPLICATION_FILTERS,
+        "can_decide": access.has_role(Role.MEMBERSHIP_COMMITTEE),
+        "page_query": _without_page(request),
+    })
+
+
+@login_required
+def application_create(request, slug):
+    """Record an application (a visitor's, or anyone's) for the committee."""
+    access = _applications_desk(request, slug)
+    initial = {}
+    if request.method != "POST" and request.GET.get("visitor", "").isdigit():
+        visitor = get_object_or_404(
+            Visitor.objects.for_chapter(access.chapter).select_related("meeting"),
+            pk=request.GET["visitor"],
+        )
+        initial = ApplicationForm.initial_from_visitor(visitor)
+    form = _bound(ApplicationForm, request, chapter=access.chapter, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application, created = membership.application_create(
+                chapter=access.chapter, by=request.user, **form.cleaned_data
+            )
+        except MembershipError as error:
+            form.add_error(None, str(error))
+        else:
+            if created:
+                messages.success(request, f"{application.full_name}'s application is recorded.")
+            return redirect(
+                "application_detail", slug=access.chapter.slug, application_id=application.pk
+            )
+    return render(request, "membership/application_form.html", {
+        "access": access, "chapter": access.chapter, "form": form,
+    }, status=400 if form.errors else 200)
+
+
+def _render_application(request, access, application, *, forms=None, status=200):
+    context = {
+        "access": access,
+        "chapter": access.chapter,
+        "application": application,
+        "can_decide": access.has_role(Role.MEMBERSHIP_COMMITTEE),
+        "approve_form": ApproveForm(prefix="approve"),
+        "decline_form": DeclineForm(prefix="decline"),
+        "reclassify_form": ReclassifyForm(prefix="reclassify"),
+        "entries": AuditEntry.objects.filter(application=application).with_people()[:20],
+        **(forms or {}),
+    }
+    return render(request, "membership/application_detail.html", context, status=status)
+
+
+@require_safe
+@login_required
+def application_detail(request, slug, application_id):
+    access = _applications_desk(request, slug)
+    return _render_application(request, access, _chapter_application(access, application_id))
+
+
+def _decide(request, slug, application_id, *, form_class, prefix, run):
+    access = _committee(request, slug)
+    application = _chapter_application(access, application_id)
+    form = form_class(request.POST, prefix=prefix)
+    if form.is_valid():
+        try:
+            message = run(application, form.cleaned_data)
+        except membership.NothingToDo as done:
+            messages.info(request, str(done))
+        except MembershipError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, message)
+        if not form.errors:
+            return redirect(
+                "application_detail", slug=access.chapter.slug, application_id=application.pk
+            )
+    return _render_application(
+        request, access, application, forms={f"{prefix}_form": form}, status=400
+    )
+
+
+@require_POST
+@login_required
+def application_approve(request, slug, application_id):
+    def run(application, data):
+        approved = membership.application_approve(
+            application=application, by=request.user, reason=data["reason"]
+        )
+        return (f"Approved: {approved.full_name} is invited to join (the invitation works "
+                f"until {approved.chapter.local(approved.invitation.expires_at):%d %b %Y}).")
+
+    return _decide(request, slug, application_id, form_class=ApproveForm, prefix="approve",
+                   run=run)
+
+
+@require_POST
+@login_required
+def application_decline(request, slug, application_id):
+    def run(application, data):
+        membership.application_decline(
+            application=application, by=request.user, reason=data["reason"]
+        )
+        return f"{application.full_name}'s application is declined."
+
+    return _decide(request, slug, application_id, form_class=DeclineForm, prefix="decline",
+                   run=run)
+
+
+@require_POST
+@login_required
+def application_reclassify(request, slug, application_id):
+    def run(application, data):
+        changed = membership.application_change_classification(
+            application=application, classification=data["classification"], by=request.user
+        )
+        return f"The application is now for {changed.classification}."
+
+    return _decide(request, slug, application_id, form_class=ReclassifyForm,
+                   prefix="reclassify", run=run)
+
+
+# --- The audit trail -----------------------------------------------------------------------------
+
+
+@require_safe
+@login_required
+def audit_list(request, slug):
+    """Every membership, role and settings change in the chapter, newest first."""
+    access = _leader(request, slug)
+    form = AuditFilterForm(request.GET or None, chapter=access.chapter)
+    entries = AuditEntry.objects.for_chapter(access.chapter).with_people()
+    if form.is_valid():
+        if form.cleaned_data["member"]:
+            entries = entries.for_member(form.cleaned_data["member"])
+        if form.cleaned_data["action"]:
+            entries = entries.filter(action=form.cleaned_data["action"])
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "membership/audit_list.html", {
+        "access": access, "chapter": access.chapter, "form": form, "page": page,
+        "entries": page.object_list, "page_query": _without_page(request),
+    })
+
+
+# --- Roster import and export ----------------------------------------------------------------
+
+
+@login_required
+def roster_import_upload(request, slug):
+    access = _leader(request, slug)
+    form = RosterUploadForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > roster_import.MAX_BYTES:
+            form.add_error("file", "The file is larger than 5 MB: split it into smaller files.")
+        else:
+            try:
+                batch = roster_import.roster_upload(
+                    chapter=access.chapter, by=request.user, filename=upload.name,
+                    data=upload.read(), send_emails=form.cleaned_data["send_emails"],
+                )
+            except roster_import.RosterFileError as error:
+                form.add_error("file", str(error))
+            else:
+                return redirect("roster_import_preview", slug=access.chapter.slug,
+                                batch_id=batch.pk)
+    recent = RosterImport.objects.filter(chapter=access.chapter).select_related(
+        "created_by"
+    ).defer("rows", "results")[:10]
+    return render(request, "membership/roster_import.html", {
+        "access": access, "chapter": access.chapter, "form": form, "recent": recent,
+    }, status=400 if form.errors else 200)
+
+
+PREVIEW_GOOD_ROWS = 50
+
+
+def _batch(access, batch_id) -> RosterImport:
+    return get_object_or_404(
+        RosterImport.objects.select_related("created_by"), chapter=access.chapter, pk=batch_id
+    )
+
+
+@require_safe
+@login_required
+def roster_import_preview(request, slug, batch_id):
+    """The dry run: every row's verdict before anything changes; then the import's outcome."""
+    access = _leader(request, slug)
+    batch = _batch(access, batch_id)
+    context = {"access": access, "chapter": access.chapter, "batch": batch}
+    if batch.status == RosterImport.Status.PREVIEW:
+        verdicts = roster_import.assess_rows(access.chapter, batch.rows)
+        new = [v for v in verdicts if v.is_new]
+        context |= {
+            "summary": roster_import.summary(verdicts),
+            "problems": [v for v in verdicts if v.is_problem],
+            "unchanged": [v for v in verdicts if v.verdict == roster_import.UNCHANGED],
+            "new_rows": new[:PREVIEW_GOOD_ROWS],
+            "new_more": max(0, len(new) - PREVIEW_GOOD_ROWS),
+        }
+    elif batch.status == RosterImport.Status.IMPORTING:
+        # A worker that died leaves the run unfinished: offer to start it again.
+        context["stale"] = batch.started_at is not None and (
+            batch.started_at < timezone.now() - roster_import.STALE_AFTER
+        )
+    elif batch.status == RosterImport.Status.IMPORTED:
+        context["problems"] = [
+            r for r in batch.results
+            if r["verdict"] not in (roster_import.CREATED, roster_import.UNCHANGED)
+        ]
+    if request.headers.get("HX-Request") and batch.status != RosterImport.Status.PREVIEW:
+        return render(request, "membership/roster_import_preview.html#progress", context)
+    return render(request, "membership/roster_import_preview.html", context)
+
+
+@require_POST
+@login_required
+def roster_import_confirm(request, slug, batch_id):
+    access = _leader(request, slug)
+    batch = _batch(access, batch_id)
+    if roster_import.roster_import_start(batch=batch):
+        messages.success(request, f"Importing {batch.filename}…")
+    return redirect("roster_import_preview", slug=access.chapter.slug, batch_id=batch.pk)
+
+
+def _export_name(chapter, extension: str) -> str:
+    return f"{chapter.slug}-roster-{timezone.now():%Y-%m-%d}.{extension}"
+
+
+@require_safe
+@login_required
+def roster_export_csv(request, slug):
+    access = _leader(request, slug)
+    response = HttpResponse(
+        roster_import.roster_csv(access.chapter, include_former=request.GET.get("former") == "1"),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{_export_name(access.chapter, "csv")}"'
+    )
+    return response
+
+
+@require_safe
+@login_required
+def roster_export_xlsx(request, slug):
+    access = _leader(request, slug)
+    response = HttpResponse(
+        roster_import.roster_xlsx(access.chapter, include_former=request.GET.get("former") == "1"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{_export_name(access.chapter, "xlsx")}"'
+    )
+    return response
+
+
+# --- My own data -------------------------------------------------------------------------------
+
+
+@require_safe
+@login_required
+def my_data(request):
+    return render(request, "membership/my_data.html", {
+        "json_url": reverse("my_data_json"), "csv_url": reverse("my_data_csv"),
+    })
+
+
+def _download(content: str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_safe
+@login_required
+def my_data_json(request):
+    data = personal_data(request.user)
+    return _download(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        "application/json; charset=utf-8",
+        f"chapterhouse-my-data-{timezone.now():%Y-%m-%d}.json",
+    )
+
+
+@require_safe
+@login_required
+def my_data_csv(request):
+    return _download(
+        personal_data_csv(personal_data(request.user)),
+        "text/csv; charset=utf-8",
+        f"chapterhouse-my-data-{timezone.now():%Y-%m-%d}.csv",
+    )
