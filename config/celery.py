@@ -5,6 +5,8 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from config.env import env_int
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("chapterhouse")
@@ -16,4 +18,26 @@ app.conf.beat_schedule = {
         "task": "meetings.tasks.meetings_keep_schedule",
         "schedule": crontab(minute=7),
     },
+}
+
+
+def _notifications_tick() -> dict:
+    """Reminders and tallies: one dispatcher tick (every minute unless the environment says
+    otherwise); ticks missed while workers were down expire instead of piling up."""
+    seconds = env_int("NOTIFICATIONS_DISPATCH_SECONDS", 60)
+    return {
+        "task": "members.tasks.notifications_dispatch",
+        "schedule": float(seconds),
+        "options": {"expires": max(seconds - 1, 1)},
+    }
+
+
+app.conf.beat_schedule["notifications-dispatch"] = _notifications_tick()
+
+# Membership: lapse approvals, begin/end leaves, expire memberships, renewal reminders. Hourly,
+# so each time zone's new day is seen within the hour; the ledger makes a rerun harmless.
+app.conf.beat_schedule["membership-dispatch"] = {
+    "task": "members.tasks.membership_dispatch",
+    "schedule": crontab(minute=23),
+    "options": {"expires": 3000},
 }

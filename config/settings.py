@@ -213,6 +213,7 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -244,6 +245,7 @@ else:
         "data_folder_in": str(VAR_DIR / "celery" / "queue"),
         "data_folder_out": str(VAR_DIR / "celery" / "queue"),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -255,6 +257,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A worker that loses the broker stops its acks_late tasks instead of finishing them while the
+# broker hands the same messages to another worker.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+
+# Notification emails (members/notifications.py; beat's tick is in config/celery.py). A send
+# task is killed after its time limit, and a claim twice that old is taken back by the sweep.
+NOTIFICATIONS_SEND_TIME_LIMIT = env_int("NOTIFICATIONS_SEND_TIME_LIMIT", 60)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 60)
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8)
+NOTIFICATIONS_SWEEP_AFTER_SECONDS = env_int("NOTIFICATIONS_SWEEP_AFTER_SECONDS", 300)
+if REDIS_URL and not (
+    2 * NOTIFICATIONS_SEND_TIME_LIMIT < CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+):
+    raise ImproperlyConfigured(
+        "NOTIFICATIONS_SEND_TIME_LIMIT must stay well inside Redis's visibility timeout."
+    )
 
 LOGGING = {
     "version": 1,
@@ -264,5 +282,6 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-for folder in ("mail", "cache", "celery/queue", "celery/processed", "staticfiles"):
+VAR_FOLDERS = ("mail", "cache", "celery/queue", "celery/processed", "celery/control", "staticfiles")
+for folder in VAR_FOLDERS:
     (VAR_DIR / folder).mkdir(parents=True, exist_ok=True)

@@ -2,16 +2,24 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from config.views import healthz
+
 admin.site.site_header = "Chapterhouse back office"
 admin.site.site_title = "Chapterhouse back office"
 # Staff sign in through allauth too, so rate limits and two-factor apply to the back office.
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("chapters.urls")),
+    path("", include("chapters.urls_reports")),
     path("", include("members.urls")),
+    path("", include("members.urls_notifications")),
     path("", include("meetings.urls")),
     path("", include("referrals.urls")),
+    path("", include("members.urls_roster")),
+    path("", include("members.urls_membership")),
+    path("", include("chapters.urls_admin")),
 ]

@@ -33,12 +33,24 @@ def pages_for(role: str, world: World) -> list[str]:
     ]
     leader = [reverse("invitation_list", args=[slug])]
     admin = [reverse("home")]
+    # Email choices belong to a membership (site admins without one have none).
+    emails = [reverse("notification_preferences", args=[slug])]
+    leader += [reverse("delivery_log", args=[slug])]
+    anonymous += [_unsubscribe_path(world)]
     return {
         "anonymous": anonymous,
-        "member": signed_in + world.member_pages(),
-        "leader": signed_in + leader + world.member_pages() + world.leader_pages(),
-        "admin": admin + signed_in + leader + world.member_pages() + world.leader_pages(),
+        "member": signed_in + emails + world.member_pages(),
+        "leader": signed_in + emails + leader + world.member_pages() + world.leader_pages(),
+        # Admins lead every chapter but log no slips of their own.
+        "admin": admin + signed_in + leader + world.leader_pages(),
     }[role]
+
+
+def _unsubscribe_path(world: World) -> str:
+    from members.notifications import unsubscribe_token
+
+    return reverse("notification_unsubscribe",
+                   args=[unsubscribe_token(world.member.pk, "reminder")])
 
 
 def axe_violations(page) -> list[str]:

@@ -11,7 +11,8 @@ from django.utils import timezone
 from meetings.models import Attendance, Meeting
 from members import services
 from members.models import Invitation, Member
-from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou
+from referrals.models import CEU, OneToOne, Referral, ThankYou
+from referrals.models import Testimonial as TestimonialSlip
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +139,7 @@ def test_one_to_ones_testimonials_and_ceus_have_their_rules(meeting, member, pre
         )
     )
     refused(
-        lambda: Testimonial.objects.create(
+        lambda: TestimonialSlip.objects.create(
             giver=member, about=member, text="Great", meeting=meeting
         )
     )

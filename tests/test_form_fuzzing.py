@@ -105,9 +105,27 @@ def value_strategy(kind, options):
 
 
 # Every page with a form people fill in: (id, URL builder, who fills it in).
+def _chapter_page(name):
+    return lambda w: reverse(name, args=[w.chapter.slug])
+
+
+def _meeting_page(name):
+    return lambda w: reverse(name, args=[w.chapter.slug, w.meeting.pk])
+
+
+# The slip forms are fuzzed in tests/test_referrals_fuzz.py with the same strategies.
 FORM_PAGES = [
-    ("invitations", lambda w: reverse("invitation_list", args=[w.chapter.slug]), "leader"),
+    ("invitations", _chapter_page("invitation_list"), "leader"),
     ("join", lambda w: reverse("invitation_accept", args=[w.invitation.token]), "anonymous"),
+    ("profile", _chapter_page("profile_edit"), "member"),
+    ("email preferences", _chapter_page("notification_preferences"), "member"),
+    ("meeting visitors", _meeting_page("meeting_visitors"), "leader"),
+    ("meeting move", _meeting_page("meeting_edit"), "leader"),
+    ("agenda", _meeting_page("meeting_agenda"), "leader"),
+    ("application", _chapter_page("application_create"), "leader"),
+    ("roles", _chapter_page("role_list"), "leader"),
+    ("chapter settings", _chapter_page("chapter_settings"), "leader"),
+    ("traffic-light rules", _chapter_page("reports_rules"), "leader"),
 ]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from chapters.models import Chapter
-from meetings.models import Meeting
+from meetings.models import Meeting, Visitor
 from members.models import Invitation, Member, Role, User
 from tests import factories
 
@@ -23,13 +23,43 @@ class World:
     admin: User
     meeting: Meeting
     invitation: Invitation
+    visitor: Visitor
     objects: dict = field(default_factory=dict)
 
     def member_pages(self) -> list[str]:
-        return []
+        """The main pages a member uses (the accessibility and fuzzing sweeps visit them)."""
+        from django.urls import reverse
+
+        slug = self.chapter.slug
+        names = [
+            "slip_hub", "referral_new", "thank_you_new", "one_to_one_new", "ceu_new",
+            "testimonial_new", "visitor_new", "referral_inbox", "referral_given",
+            "thank_you_list", "one_to_one_list", "roster", "profile_edit", "meeting_list",
+            "reports_home", "notification_preferences",
+        ]
+        pages = [reverse(name, args=[slug]) for name in names]
+        pages.append(reverse("meeting_detail", args=[slug, self.meeting.pk]))
+        pages.append(reverse("my_data"))
+        return pages
 
     def leader_pages(self) -> list[str]:
-        return []
+        """The main pages of the leadership team."""
+        from django.urls import reverse
+
+        slug = self.chapter.slug
+        names = [
+            "visitor_list", "absence_list", "reports_palms", "reports_traffic_lights",
+            "reports_chapter_lights", "reports_charts", "reports_rules", "reports_import",
+            "membership_list", "application_list", "application_create", "role_list",
+            "audit_list", "roster_import_upload", "chapter_settings", "delivery_log",
+            "slip_corrections",
+        ]
+        pages = [reverse(name, args=[slug]) for name in names]
+        for name in ("attendance", "meeting_report", "meeting_visitors", "meeting_agenda",
+                     "meeting_edit", "checkin_code"):
+            pages.append(reverse(name, args=[slug, self.meeting.pk]))
+        pages.append(reverse("membership_detail", args=[slug, self.member.pk]))
+        return pages
 
 
 def build_world() -> World:
@@ -69,6 +99,13 @@ def build_world() -> World:
         invited_by=president.user,
         expires_at=timezone.now() + datetime.timedelta(days=7),
     )
+    visitor = Visitor.objects.create(
+        meeting=meeting,
+        name="Vera Visitor",
+        company="Vera Ventures",
+        email="vera@example.test",
+        invited_by=member,
+    )
     return World(
         chapter=chapter,
         other_chapter=other_chapter,
@@ -79,4 +116,5 @@ def build_world() -> World:
         admin=admin,
         meeting=meeting,
         invitation=invitation,
+        visitor=visitor,
     )

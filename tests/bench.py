@@ -1,0 +1,766 @@
+"""`make bench`: Chapterhouse measured against baselines taken in the same run, on PostgreSQL.
+
+Seeds a benchmark region once (400 chapters x 30 members x 26 weeks) in its own database and
+prints one table, also written to var/bench.md. Every figure is a ratio to a baseline measured
+in the same run, on the same machine, so the figures travel between machines.
+
+Not a test: run it by hand (`make bench`), never in CI.
+"""
+
+import contextlib
+import datetime
+import os
+import platform
+import re
+import secrets
+import shutil
+import smtplib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chapterhouse_bench"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+REGION = {"chapters": 400, "members": 30, "weeks": 26}
+ROUNDS = 5
+WRK_SECONDS = 4
+RESULTS: list[tuple[str, str, str, str]] = []  # (section, measure, figure, target / verdict)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def record(section: str, measure: str, figure: str, verdict: str) -> None:
+    RESULTS.append((section, measure, figure, verdict))
+    say(f"  {measure}: {figure}  [{verdict}]")
+
+
+# --- Set-up -------------------------------------------------------------------------------
+
+
+def database_ensure() -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def django_setup() -> None:
+    os.environ.update(
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        DEBUG="true",
+        CHAPTERHOUSE_VAR_DIR=str(VAR / "bench"),
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def region_seed() -> None:
+    from django.core.management import call_command
+
+    from chapters.models import Chapter
+
+    call_command("migrate", verbosity=0)
+    if Chapter.objects.count() >= REGION["chapters"]:
+        say(f"Benchmark region present: {Chapter.objects.count()} chapters.")
+        return
+    say("Seeding the benchmark region (several minutes, once)...")
+    started = time.monotonic()
+    call_command("seed_demo", **REGION)
+    say(f"Seeded in {time.monotonic() - started:.0f} s.")
+
+
+def largest_chapter():
+    from django.db.models import Count, Q
+
+    from chapters.models import Chapter
+
+    return (
+        Chapter.objects.annotate(size=Count("members", filter=Q(members__status="active")))
+        .order_by("-size", "pk")
+        .first()
+    )
+
+
+def people(chapter):
+    """A leader and a plain member of the chapter."""
+    from members.models import LEADING_ROLES, LeadershipRole, Member
+
+    leader = (
+        LeadershipRole.objects.current()
+        .filter(member__chapter=chapter, role__in=LEADING_ROLES, member__status="active")
+        .select_related("member__user")
+        .first()
+        .member
+    )
+    member = (
+        Member.objects.active()
+        .filter(chapter=chapter)
+        .exclude(roles__isnull=False)
+        .select_related("user")
+        .first()
+    )
+    return leader, member
+
+
+# --- 1. Queries per page at 1x and 10x data ----------------------------------------------
+
+
+def main_pages(chapter, meeting) -> list[tuple[str, str, str]]:
+    """(page, URL name, who) for the main pages; only names that exist are measured."""
+    return [
+        ("dashboard", "chapter_home", "member"),
+        ("slips", "slip_hub", "member"),
+        ("referral inbox", "referral_inbox", "member"),
+        ("referrals given", "referral_given", "member"),
+        ("thank-yous", "thank_you_list", "member"),
+        ("one-to-ones", "one_to_one_list", "member"),
+        ("roster", "roster", "member"),
+        ("meetings", "meeting_list", "member"),
+        ("meeting", "meeting_detail", "member"),
+        ("attendance", "attendance", "leader"),
+        ("weekly report", "meeting_report", "leader"),
+        ("visitors", "visitor_list", "leader"),
+        ("absences", "absence_list", "leader"),
+        ("PALMS report", "reports_palms", "leader"),
+        ("traffic lights", "reports_traffic_lights", "leader"),
+        ("chapter lights", "reports_chapter_lights", "leader"),
+        ("charts", "reports_charts", "leader"),
+        ("memberships", "membership_list", "leader"),
+        ("applications", "application_list", "leader"),
+        ("audit trail", "audit_list", "leader"),
+        ("delivery log", "delivery_log", "leader"),
+    ]
+
+
+def page_url(name: str, chapter, meeting) -> str | None:
+    from django.urls import NoReverseMatch, reverse
+
+    for kwargs in ({"slug": chapter.slug}, {"slug": chapter.slug, "meeting_id": meeting.pk}):
+        with contextlib.suppress(NoReverseMatch):
+            return reverse(name, kwargs=kwargs)
+    return None
+
+
+def query_counts(chapter, meeting, leader, member) -> dict[str, int]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    clients = {"leader": Client(), "member": Client()}
+    clients["leader"].force_login(leader.user)
+    clients["member"].force_login(member.user)
+    counts = {}
+    for label, name, who in main_pages(chapter, meeting):
+        url = page_url(name, chapter, meeting)
+        if url is None:
+            continue
+        clients[who].get(url)  # warm caches (sessions, content types)
+        with CaptureQueriesContext(connection) as queries:
+            response = clients[who].get(url)
+        if response.status_code != 200:
+            counts[label] = -response.status_code
+            continue
+        counts[label] = len(queries)
+    return counts
+
+
+def data_multiply(chapter, factor: int) -> None:
+    """Make the chapter's data `factor` times larger: slips, weeks with attendance, members."""
+    from django.contrib.auth.hashers import make_password
+
+    from chapters.models import Classification, Industry
+    from meetings.models import Attendance, Meeting, Visitor
+    from meetings.services import meeting_times
+    from members.models import Member, User
+    from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou
+
+    meetings = list(Meeting.objects.filter(chapter=chapter).order_by("local_date"))
+    first = meetings[0].local_date
+    new_meetings = []
+    for week in range(1, (factor - 1) * len(meetings) + 1):
+        day = first - datetime.timedelta(weeks=week)
+        starts_at, ends_at = meeting_times(chapter, day)
+        new_meetings.append(
+            Meeting(
+                chapter=chapter,
+                local_date=day,
+                slot_date=day,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                status="held",
+                report_status="completed",
+                report_completed_at=ends_at,
+            )
+        )
+    new_meetings = Meeting.objects.bulk_create(new_meetings, batch_size=2000)
+    members = list(Member.objects.active().filter(chapter=chapter))
+    Attendance.objects.bulk_create(
+        (Attendance(meeting=m, member=p, code="P") for m in new_meetings for p in members),
+        batch_size=5000,
+    )
+    industry = Industry.objects.get_or_create(name="Bench growth")[0]
+    password = make_password("bench-not-a-login")
+    extra = (factor - 1) * len(members)
+    users = User.objects.bulk_create(
+        User(
+            email=f"bench-{chapter.pk}-{n}-{secrets.token_hex(3)}@bench.test",
+            password=password,
+            first_name="Bench",
+            last_name=f"Member {n}",
+        )
+        for n in range(extra)
+    )
+    classes = Classification.objects.bulk_create(
+        Classification(industry=industry, name=f"Bench {chapter.pk}-{n}-{secrets.token_hex(3)}")
+        for n in range(extra)
+    )
+    Member.objects.bulk_create(
+        Member(user=u, chapter=chapter, classification=c, business_name="Bench Ltd")
+        for u, c in zip(users, classes, strict=True)
+    )
+    for model, chapter_field in (
+        (Referral, "meeting__chapter"),
+        (ThankYou, "meeting__chapter"),
+        (OneToOne, "meeting__chapter"),
+        (CEU, "meeting__chapter"),
+        (Testimonial, "meeting__chapter"),
+        (Visitor, "meeting__chapter"),
+    ):
+        rows = list(model.objects.filter(**{chapter_field: chapter}))
+        copies = []
+        for _ in range(factor - 1):
+            for row in rows:
+                row.pk = None
+                if hasattr(row, "token"):
+                    row.token = None
+                copies.append(
+                    model(
+                        **{f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields}
+                    )
+                )
+        model.objects.bulk_create(copies, batch_size=5000)
+
+
+def bench_queries(chapter, meeting, leader, member) -> None:
+    from django.db import transaction
+
+    say("\n1. Queries per main page, 1x and 10x data")
+    one = query_counts(chapter, meeting, leader, member)
+    with transaction.atomic():
+        data_multiply(chapter, 10)
+        ten = query_counts(chapter, meeting, leader, member)
+        transaction.set_rollback(True)
+    for label in one:
+        same = one[label] == ten.get(label)
+        record(
+            "Queries per page",
+            label,
+            f"{one[label]} at 1x, {ten.get(label)} at 10x",
+            "identical" if same else "DIFFERENT",
+        )
+
+
+# --- 2. Requests per second under gunicorn -------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    for port in range(18100, 18900):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+WRK_POST = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = "{cookie}"
+wrk.headers["X-CSRFToken"] = "{csrf}"
+local bodies = {{{bodies}}}
+local n = 0
+request = function()
+  n = n + 1
+  local body = bodies[(n % #bodies) + 1]
+  local r = math.random
+  local token = string.format("%04x%04x-%04x-4%03x-a%03x-%04x%04x%04x", r(0, 65535),
+    r(0, 65535), r(0, 65535), r(0, 4095), r(0, 4095), r(0, 65535), r(0, 65535), r(0, 65535))
+  body = body:gsub("TOKEN", token)
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+WRK_GET = """
+wrk.headers["Cookie"] = "{cookie}"
+"""
+
+
+def wrk(url: str, script: str) -> tuple[float, int]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    result = subprocess.run(
+        ["wrk", "-t2", "-c8", f"-d{WRK_SECONDS}s", "-s", handle.name, url],
+        capture_output=True,
+        text=True,
+        timeout=WRK_SECONDS + 30,
+        check=True,
+    )
+    os.unlink(handle.name)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", result.stdout)
+    return rate, int(bad.group(1)) if bad else 0
+
+
+def bench_gunicorn(chapter, meeting, leader, member) -> None:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.urls import reverse
+
+    from members.models import Member
+
+    say("\n2. Requests per second under gunicorn (wrk on loopback, median of 5 rounds)")
+    if not shutil.which("wrk"):
+        record("Requests per second", "all", "not measured", "wrk missing: apt-get install wrk")
+        return
+
+    def session_for(user) -> str:
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        return store.session_key
+
+    csrf = _get_new_csrf_string()
+    member_cookie = f"sessionid={session_for(member.user)}; csrftoken={csrf}"
+    leader_cookie = f"sessionid={session_for(leader.user)}; csrftoken={csrf}"
+    others = list(
+        Member.objects.active()
+        .filter(chapter=chapter)
+        .exclude(pk=member.pk)
+        .values_list("pk", flat=True)[:20]
+    )
+    members_all = list(Member.objects.active().filter(chapter=chapter).values_list("pk", flat=True))
+    tap_bodies = ",".join(f'"member={pk}&code=P"' for pk in members_all)
+    slip_bodies = ",".join(
+        f'"receiver={pk}&tier=inside&temperature=3&notes=bench&token=TOKEN"' for pk in others
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    static_root = VAR / "bench" / "staticfiles"
+    env = dict(
+        os.environ,
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        CHAPTERHOUSE_VAR_DIR=str(VAR / "bench"),
+        LOG_LEVEL="WARNING",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT="1",
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    assert static_root.exists()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError):
+                import urllib.request
+
+                urllib.request.urlopen(base + "/healthz", timeout=2).read()  # noqa: S310
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        targets = {
+            "bare view (/healthz)": (base + "/healthz", WRK_GET.format(cookie="")),
+            "member dashboard": (
+                base + reverse("chapter_home", args=[chapter.slug]),
+                WRK_GET.format(cookie=member_cookie),
+            ),
+            "attendance tap": (
+                base + reverse("attendance_mark", args=[chapter.slug, meeting.pk]),
+                WRK_POST.format(cookie=leader_cookie, csrf=csrf, bodies=tap_bodies),
+            ),
+            "slip post": (
+                base + reverse("referral_new", args=[chapter.slug]),
+                WRK_POST.format(cookie=member_cookie, csrf=csrf, bodies=slip_bodies),
+            ),
+        }
+        rates = {name: [] for name in targets}
+        failures = dict.fromkeys(targets, 0)
+        for round_number in range(ROUNDS):
+            for name, (url, script) in targets.items():
+                rate, bad = wrk(url, script)
+                rates[name].append(rate)
+                failures[name] += bad
+            say(
+                f"  round {round_number + 1}: "
+                + ", ".join(f"{name} {values[-1]:.0f}/s" for name, values in rates.items())
+            )
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+    bare = statistics.median(rates["bare view (/healthz)"])
+    record("Requests per second", "bare view (/healthz)", f"{bare:.0f} req/s", "baseline")
+    for name, values in rates.items():
+        if name.startswith("bare"):
+            continue
+        ratio = statistics.median(values) / bare
+        verdict = "meets" if ratio >= 0.2 or name != "member dashboard" else "BELOW TARGET"
+        if failures[name]:
+            verdict += f"; {failures[name]} non-2xx/3xx answers"
+        target = " (target >= 20%)" if name == "member dashboard" else ""
+        record(
+            "Requests per second",
+            name,
+            f"{statistics.median(values):.0f} req/s = {ratio:.0%} of bare{target}",
+            verdict,
+        )
+
+
+# --- 3 and 4. Tallies and PALMS against hand-written SQL -----------------------------------
+
+PALMS_SQL = """
+WITH m AS (SELECT unnest(%(meetings)s::bigint[]) AS id)
+SELECT member_id, sum(p), sum(a), sum(l), sum(md), sum(s), sum(rgi), sum(rgo), sum(rri),
+       sum(rro), sum(v), sum(o), sum(tyfcb), sum(ceu), sum(t)
+FROM (
+  SELECT member_id, (code = 'P')::int p, (code = 'A')::int a, (code = 'L')::int l,
+         (code = 'M')::int md, (code = 'S')::int s, 0 rgi, 0 rgo, 0 rri, 0 rro, 0 v, 0 o,
+         0::numeric tyfcb, 0 ceu, 0 t
+    FROM meetings_attendance WHERE meeting_id IN (SELECT id FROM m)
+  UNION ALL
+  SELECT giver_id, 0, 0, 0, 0, 0, (tier = 'inside')::int, (tier = 'outside')::int, 0, 0, 0, 0, 0,
+         0, 0 FROM referrals_referral WHERE meeting_id IN (SELECT id FROM m)
+  UNION ALL
+  SELECT receiver_id, 0, 0, 0, 0, 0, 0, 0, (tier = 'inside')::int, (tier = 'outside')::int, 0,
+         0, 0, 0, 0 FROM referrals_referral WHERE receiver_meeting_id IN (SELECT id FROM m)
+  UNION ALL
+  SELECT invited_by_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0
+    FROM meetings_visitor
+   WHERE meeting_id IN (SELECT id FROM m) AND invited_by_id IS NOT NULL AND attended
+  UNION ALL
+  SELECT member_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0
+    FROM referrals_onetoone WHERE meeting_id IN (SELECT id FROM m)
+  UNION ALL
+  SELECT met_with_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0
+    FROM referrals_onetoone WHERE met_with_meeting_id IN (SELECT id FROM m)
+  UNION ALL
+  SELECT credited_to_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, amount, 0, 0
+    FROM referrals_thankyou WHERE credited_meeting_id IN (SELECT id FROM m)
+  UNION ALL
+  SELECT member_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, credits, 0
+    FROM referrals_ceu WHERE meeting_id IN (SELECT id FROM m)
+  UNION ALL
+  SELECT giver_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
+    FROM referrals_testimonial WHERE meeting_id IN (SELECT id FROM m)
+) numbers
+GROUP BY member_id
+"""
+COLUMNS = [
+    "P",
+    "A",
+    "L",
+    "M",
+    "S",
+    "RGI",
+    "RGO",
+    "RRI",
+    "RRO",
+    "V",
+    "one_to_ones",
+    "TYFCB",
+    "CEU",
+    "T",
+]
+
+
+def sql_palms(meeting_ids: list[int]) -> dict[int, tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(PALMS_SQL, {"meetings": meeting_ids})
+        return {
+            row[0]: tuple(Decimal(value or 0) for value in row[1:]) for row in cursor.fetchall()
+        }
+
+
+def ours_palms(meetings) -> dict[int, tuple]:
+    from chapters.palms import palms_counts
+
+    counts = palms_counts(meetings)
+    return {
+        member_id: tuple(Decimal(numbers.get(column, 0) or 0) for column in COLUMNS)
+        for member_id, numbers in counts.items()
+        if any(numbers.get(column) for column in COLUMNS)
+    }
+
+
+def timed(function, repeat: int = 5) -> tuple[float, object]:
+    """The median wall time of `repeat` runs, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def bench_tallies_and_palms(chapter) -> None:
+    from django.db.models import Max
+
+    from chapters.palms import palms_rows, window_meetings
+    from meetings.models import Meeting
+
+    say("\n3. The weekly tally for every member, against a hand-written SQL GROUP BY")
+    latest = (
+        Meeting.objects.counted()
+        .filter(report_status="completed")
+        .aggregate(day=Max("local_date"))["day"]
+    )
+    week = Meeting.objects.counted().filter(
+        local_date__gt=latest - datetime.timedelta(days=7), local_date__lte=latest
+    )
+    week_ids = list(week.values_list("pk", flat=True))
+    ours_time, ours = timed(lambda: ours_palms(Meeting.objects.filter(pk__in=week_ids)))
+    sql_time, baseline = timed(lambda: sql_palms(week_ids))
+    agree = "same figures" if ours == baseline else "FIGURES DIFFER"
+    ratio = ours_time / sql_time
+    record(
+        "Tallies",
+        f"week of {latest} for {len(ours)} members in {len(week_ids)} chapters",
+        f"{ours_time * 1000:.0f} ms vs SQL {sql_time * 1000:.0f} ms = {ratio:.2f}x",
+        f"{'meets' if ratio <= 1.5 else 'ABOVE'} target <= 1.5x; {agree}",
+    )
+
+    say("\n4. PALMS report, largest chapter and whole region, against hand-written SQL")
+    end = latest
+    start = end - datetime.timedelta(weeks=26)
+    chapter_meetings = window_meetings(chapter=chapter, start=start, end=end)
+    chapter_ids = list(chapter_meetings.values_list("pk", flat=True))
+    ours_time, _ = timed(lambda: palms_rows(chapter=chapter, start=start, end=end))
+    sql_time, baseline = timed(lambda: sql_palms(chapter_ids))
+    _, ours = timed(lambda: ours_palms(Meeting.objects.filter(pk__in=chapter_ids)), repeat=1)
+    record(
+        "PALMS",
+        f"largest chapter ({chapter.name}), 26 weeks",
+        f"{ours_time * 1000:.0f} ms vs SQL {sql_time * 1000:.0f} ms = {ours_time / sql_time:.2f}x",
+        "same figures" if ours == baseline else "FIGURES DIFFER",
+    )
+    region = Meeting.objects.counted().filter(
+        report_status="completed", local_date__gte=start, local_date__lte=end
+    )
+    region_ids = list(region.values_list("pk", flat=True))
+    ours_time, ours = timed(lambda: ours_palms(Meeting.objects.filter(pk__in=region_ids)), 3)
+    sql_time, baseline = timed(lambda: sql_palms(region_ids), 3)
+    record(
+        "PALMS",
+        f"whole region ({len(region_ids)} meetings), 26 weeks",
+        f"{ours_time * 1000:.0f} ms vs SQL {sql_time * 1000:.0f} ms = {ours_time / sql_time:.2f}x",
+        "same figures" if ours == baseline else "FIGURES DIFFER",
+    )
+
+
+# --- 5. Reminders through the real worker ---------------------------------------------------
+
+
+def bench_reminders() -> None:
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from members.models import Delivery
+    from tests.integration import test_notifications_delivery as delivery
+
+    say("\n5. Reminders delivered per second through the real worker, against smtplib")
+    sink = delivery.Sink()
+    server = delivery.SmtpServer(sink, delivery.free_port())
+    server.start()
+    count_chapters, per_chapter = 10, 30
+    workdir = Path(tempfile.mkdtemp(prefix="bench-worker-"))
+    try:
+        # Baseline: the same number of messages of the same size, one smtplib connection.
+        with transaction.atomic():
+            _, _, emails = delivery.chapters_with_a_meeting_due(count_chapters, per_chapter)
+        total = len(emails)
+        from config.celery import app
+
+        app.conf.task_always_eager = False
+        delivery._broker_clean()
+        worker = delivery.Worker(workdir, server.port, beat=True)
+        connection.close()
+        started = time.monotonic()
+        worker.start()
+        deadline = started + 300
+        while sink.count() < total and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ours_seconds = time.monotonic() - started
+        worker.kill()
+        delivered = sink.count()
+        sent = Delivery.objects.filter(state=Delivery.State.SENT).count()
+        sample = sink.accepted[0][1] if sink.accepted else b"Subject: x\r\n\r\nx"
+        sink.accepted.clear()
+        started = time.monotonic()
+        with smtplib.SMTP("127.0.0.1", server.port) as client:
+            for address in emails:
+                client.sendmail(settings.DEFAULT_FROM_EMAIL, [address], sample)
+        base_seconds = time.monotonic() - started
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    ours_rate, base_rate = delivered / ours_seconds, total / base_seconds
+    ratio = ours_rate / base_rate
+    record(
+        "Reminders",
+        f"{total} reminders, worker start included",
+        f"{ours_rate:.0f}/s vs smtplib {base_rate:.0f}/s = {ratio:.0%} ({delivered} delivered, "
+        f"{sent} marked sent)",
+        f"{'meets' if ratio >= 0.5 else 'BELOW'} target >= 50%",
+    )
+
+
+# --- 6. Memory of the largest export -------------------------------------------------------
+
+
+def export_peak(kind: str, chapter, start, end, form: str) -> tuple[int, int]:
+    """Peak Python memory while streaming an export, and its number of rows."""
+    from chapters import exports
+
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    rows = 0
+    if form == "csv":
+        for _line in exports.csv_lines(exports.table(kind, chapter=chapter, start=start, end=end)):
+            rows += 1
+    else:
+        handle = exports.xlsx_file(exports.table(kind, chapter=chapter, start=start, end=end), kind)
+        with contextlib.suppress(AttributeError):
+            handle.close()
+        rows = -1
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak, rows
+
+
+def bench_exports(chapter) -> None:
+    from django.db import transaction
+
+    say("\n6. Peak memory of the largest export, at 1x and 10x its size")
+    end = datetime.date.today()
+    start = end - datetime.timedelta(weeks=26 * 10 + 4)
+    for form in ("csv", "xlsx"):
+        small, small_rows = export_peak("slips", chapter, start, end, form)
+        with transaction.atomic():
+            data_multiply(chapter, 10)
+            large, large_rows = export_peak("slips", chapter, start, end, form)
+            transaction.set_rollback(True)
+        growth = large / small
+        rows = f" ({small_rows} -> {large_rows} rows)" if small_rows >= 0 else ""
+        record(
+            "Export memory",
+            f"slips audit {form.upper()}{rows}",
+            f"{small / 1e6:.1f} MB at 1x, {large / 1e6:.1f} MB at 10x = {growth:.2f}x",
+            "flat" if growth < 2 else "GROWS WITH SIZE",
+        )
+
+
+# --- The table ----------------------------------------------------------------------------
+
+
+def table_write() -> str:
+    machine = (
+        f"{platform.node()}: {os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()}, {datetime.datetime.now():%Y-%m-%d %H:%M}"
+    )
+    lines = [
+        "# Chapterhouse benchmark",
+        "",
+        f"Machine: {machine}",
+        "",
+        "| section | measure | figure | verdict |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in RESULTS]
+    text = "\n".join(lines) + "\n"
+    (VAR / "bench.md").write_text(text)
+    return text
+
+
+def main() -> None:
+    VAR.mkdir(exist_ok=True)
+    database_ensure()
+    django_setup()
+    region_seed()
+    from meetings.services import meeting_for_slip
+
+    chapter = largest_chapter()
+    leader, member = people(chapter)
+    meeting = meeting_for_slip(chapter)
+    say(f"Largest chapter: {chapter.name} ({chapter.size} active members)")
+    sections = [
+        lambda: bench_queries(chapter, meeting, leader, member),
+        lambda: bench_gunicorn(chapter, meeting, leader, member),
+        lambda: bench_tallies_and_palms(chapter),
+        bench_reminders,
+        lambda: bench_exports(chapter),
+    ]
+    only = os.environ.get("BENCH_ONLY")
+    for number, section in enumerate(sections, start=1):
+        if only and str(number) not in only.split(","):
+            continue
+        section()
+    say("\n" + table_write())
+    say(f"Written to {VAR / 'bench.md'}")
+
+
+if __name__ == "__main__":
+    main()
