@@ -21,7 +21,6 @@ def test_ci_runs_on_postgresql_and_redis():
     assert settings.CELERY_BROKER_URL.startswith("redis://")
 
 
-def test_the_embedded_default_needs_no_server(db):
-    if os.environ.get("DATABASE_URL"):
-        pytest.skip("runs where no DATABASE_URL is set")
-    assert connection.vendor == "sqlite"
+def test_the_database_is_the_one_the_environment_names(db):
+    expected = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
+    assert connection.vendor == expected
