@@ -435,7 +435,7 @@ def _qr_svg(url: str) -> str:
         encoding="unicode"
     )
     # Generated from our own URL (path data only), so safe to inline; CSS sizes it.
-    return mark_safe(  # noqa: S308  # nosec B308 B703 - our own URL rendered by qrcode
+    return mark_safe(  # noqa: S308  # nosec B308 B703
         svg.replace(
             "<svg ", '<svg class="qr-code" role="img" aria-label="QR code of the check-in link" ', 1
         )
