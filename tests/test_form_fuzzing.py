@@ -150,6 +150,12 @@ def test_every_form_survives_hostile_input(client, page_id, url_for, role):
     person = person_for(world, role)
     if person is not None:
         client.force_login(person)
+    fuzz_page(client, page_url, shown_on=[page_url])
+
+
+def fuzz_page(client, page_url: str, *, shown_on: list[str], examples: int = 30) -> None:
+    """Post hostile input to every form on the page; then every page in `shown_on` must still
+    answer and show nothing unescaped. Each example is rolled back."""
     page = client.get(page_url)
     assert page.status_code == 200, page_url
     parser = FormParser(page_url)
@@ -158,7 +164,7 @@ def test_every_form_survives_hostile_input(client, page_id, url_for, role):
     assert forms, f"{page_url} has no form to fuzz"
 
     @settings(
-        max_examples=30,
+        max_examples=examples,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
@@ -176,10 +182,11 @@ def test_every_form_survives_hostile_input(client, page_id, url_for, role):
                 assert not shows_script_unescaped(html), form.action
                 if response.status_code == 400:
                     kept_text(payload, form, html)
-                # Whatever was stored is shown escaped on the page that lists it.
-                listing = client.get(page_url)
-                assert listing.status_code < 500
-                assert not shows_script_unescaped(listing.content.decode(errors="replace"))
+                # Whatever was stored is shown escaped on the pages that list it.
+                for shown in shown_on:
+                    listing = client.get(shown)
+                    assert listing.status_code < 500
+                    assert not shows_script_unescaped(listing.content.decode(errors="replace"))
                 transaction.set_rollback(True)
 
     fuzz()

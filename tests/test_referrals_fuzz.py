@@ -3,13 +3,10 @@ with hostile input (the project's form fuzzer): never a 500, never unescaped scr
 refused form shows again what was typed."""
 
 import pytest
-from django.db import transaction
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from tests.referrals_world import one_of_each
-from tests.test_form_fuzzing import FormParser, kept_text, shows_script_unescaped, value_strategy
+from tests.test_form_fuzzing import fuzz_page
 from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -45,36 +42,7 @@ def test_every_referrals_form_survives_hostile_input(client, page_id, url_for, r
     slips["received"] = one_of_each(world.vice_president, world.member)["referral"]
     page_url = url_for(world, slips)
     client.force_login({"member": world.member, "leader": world.president}[role].user)
-    page = client.get(page_url)
-    assert page.status_code == 200, page_url
-    parser = FormParser(page_url)
-    parser.feed(page.content.decode())
-    forms = [form for form in parser.forms if form.fields]
-    assert forms, f"{page_url} has no form to fuzz"
-
-    @settings(
-        max_examples=25,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    fuzz_page(
+        client, page_url, shown_on=[page_url, reverse("slip_hub", args=[world.chapter.slug])],
+        examples=25,
     )
-    @given(data=st.data())
-    def fuzz(data):
-        for form in forms:
-            payload = {
-                name: data.draw(value_strategy(kind, options), label=name)
-                for name, (kind, options) in form.fields.items()
-            }
-            with transaction.atomic():
-                response = client.post(form.action, payload)
-                assert response.status_code < 500, (form.action, payload)
-                html = response.content.decode(errors="replace")
-                assert not shows_script_unescaped(html), form.action
-                if response.status_code == 400:
-                    kept_text(payload, form, html)
-                for shown in (page_url, reverse("slip_hub", args=[world.chapter.slug])):
-                    listing = client.get(shown)
-                    assert listing.status_code < 500
-                    assert not shows_script_unescaped(listing.content.decode(errors="replace"))
-                transaction.set_rollback(True)
-
-    fuzz()
