@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass
 
 from chapters.models import Chapter
-from chapters.palms import COLUMNS, PalmsRow, palms_rows
+from chapters.palms import COLUMNS, PalmsRow, palms_counts, palms_row, window_meetings
 from meetings.models import Meeting
 from members.models import Member
 from referrals.models import OneToOne, Referral, ThankYou
@@ -88,13 +88,19 @@ def my_numbers(member: Member, today: datetime.date) -> list[NumbersWindow]:
         .filter(local_date__range=(earliest, end), report_status=Meeting.ReportStatus.DRAFT)
         .values_list("local_date", flat=True)
     )
+    # One pass over six months, by week; each window sums its weeks.
+    meetings = window_meetings(chapter=chapter, start=earliest, end=end, include_provisional=True)
+    weekly = palms_counts(meetings, [member.pk], by_week=True)
+    person = {"pk": member.pk, "first_name": member.first_name, "last_name": member.last_name}
     windows = []
     for label, span in WINDOWS:
         start = end - span
-        rows = palms_rows(
-            chapter=chapter, start=start, end=end, include_provisional=True, member_ids=[member.pk]
-        )
-        row = rows[0] if rows else PalmsRow(member.pk, member.first_name, member.last_name)
+        numbers: dict = {}
+        for (_, day), figures in weekly.items():
+            if start <= day <= end:
+                for name, value in figures.items():
+                    numbers[name] = numbers.get(name, 0) + value
+        row = palms_row(person, {member.pk: numbers})
         provisional = any(start <= day <= end for day in drafts)
         windows.append(NumbersWindow(label, start, end, row, provisional))
     return windows
@@ -103,30 +109,26 @@ def my_numbers(member: Member, today: datetime.date) -> list[NumbersWindow]:
 def waiting_for(member: Member) -> tuple[list[Referral], int]:
     """Open referrals the member received: the newest few, and how many there are."""
     waiting = Referral.objects.received_by(member).open()
-    shown = list(waiting.with_people().order_by("-created_at")[:WAITING_SHOWN])
+    shown = list(waiting.select_related("giver__user").order_by("-created_at")[:WAITING_SHOWN])
     count = len(shown) if len(shown) < WAITING_SHOWN else waiting.count()
     return shown, count
 
 
 def recent_activity(member: Member) -> list[Activity]:
     """The latest referrals, thank-yous and one-to-ones the member is on, newest first."""
+    # Only the joins the list shows: a dozen-table join costs more to plan than to run.
+    sources = [
+        ("referral", Referral.objects.involving(member).select_related(
+            "giver__user", "receiver__user")),
+        ("thank-you", ThankYou.objects.involving(member).select_related(
+            "thanked_by__user", "credited_to__user", "meeting__chapter")),
+        ("one-to-one", OneToOne.objects.involving(member).select_related(
+            "member__user", "met_with__user")),
+    ]
     items = [
-        Activity("referral", referral.created_at, referral)
-        for referral in Referral.objects.involving(member)
-        .with_people()
-        .order_by("-created_at")[:ACTIVITY_SHOWN]
-    ]
-    items += [
-        Activity("thank-you", thank_you.created_at, thank_you)
-        for thank_you in ThankYou.objects.involving(member)
-        .with_people()
-        .order_by("-created_at")[:ACTIVITY_SHOWN]
-    ]
-    items += [
-        Activity("one-to-one", one_to_one.created_at, one_to_one)
-        for one_to_one in OneToOne.objects.involving(member)
-        .with_people()
-        .order_by("-created_at")[:ACTIVITY_SHOWN]
+        Activity(kind, slip.created_at, slip)
+        for kind, slips in sources
+        for slip in slips.order_by("-created_at")[:ACTIVITY_SHOWN]
     ]
     items.sort(key=lambda item: item.when, reverse=True)
     return items[:ACTIVITY_SHOWN]

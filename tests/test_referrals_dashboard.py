@@ -182,3 +182,16 @@ def test_former_members_are_not_on_the_roster(client_for, chapter, member):
     assert client_for(member).get(
         reverse("member_profile", args=[chapter.slug, dropped.pk])
     ).status_code == 404
+
+
+def test_the_dashboard_keeps_to_its_query_budget(
+    client_for, chapter, member, colleague, django_assert_max_num_queries
+):
+    """Six months of numbers in three windows come from one pass, not one per window."""
+    open_week(chapter)
+    referral(member, colleague)
+    referral(colleague, member)
+    client = client_for(member)
+    with django_assert_max_num_queries(25):
+        response = client.get(home(chapter))
+    assert response.status_code == 200
