@@ -6,10 +6,11 @@ How an email goes out:
    broker. The dispatcher finds meetings whose reminders or tallies are due and that have no
    NotificationBatch yet, and in one transaction per meeting records the batch and one pending
    Delivery row per recipient (the unique batch row means a second dispatcher adds nothing).
-   Send tasks, one per row, are enqueued after the commit.
-2. `notification_send(delivery_id)` claims its row with one conditional UPDATE (pending and due
-   -> sending). A second task for the same row, a retry or a redelivered message loses the
-   claim and sends nothing.
+   Send tasks, one per chunk of rows, are enqueued after the commit.
+2. `notifications_send(delivery_ids)` sends its chunk over one connection to the mail server;
+   before each email it claims that row with one conditional UPDATE (pending and due ->
+   sending). A second task for the same row, a retry or a redelivered message loses the
+   claim and sends nothing. A retry (`notification_send(delivery_id)`) is one row's task.
 3. The row is marked sent as soon as the SMTP server accepted the message, before the
    connection is closed.
 4. A transient failure (connection refused, 4xx, timeout) puts the row back to pending with
@@ -107,6 +108,10 @@ def tally_at(meeting) -> datetime.datetime:
     return local.astimezone(datetime.UTC)
 
 
+# Rows a send task takes: one connection to the mail server for many emails.
+SEND_CHUNK = 50
+
+
 def claim_timeout() -> datetime.timedelta:
     """A claim older than this belongs to a worker that died: the hard time limit killed any
     live one long before."""
@@ -153,8 +158,6 @@ def _recipients(kind: str, chapter_id: int):
 def _batch_open(*, meeting, batch_kind: str, kinds: list[str], reason: str) -> int:
     """Record the meeting's batch and one pending row per recipient, then enqueue the sends
     after commit. Returns how many rows were created: 0 when another dispatcher was first."""
-    from members.tasks import notification_send
-
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -179,8 +182,7 @@ def _batch_open(*, meeting, batch_kind: str, kinds: list[str], reason: str) -> i
                 meeting=meeting, kind__in=kinds, state=Delivery.State.PENDING
             ).values_list("pk", flat=True)
         )
-        for pk in ids:
-            notification_send.delay_on_commit(pk)
+        _enqueue_sends(ids)
     logger.info("Dispatched %s %s email(s) for meeting %s (%s)", len(rows), batch_kind,
                 meeting.pk, reason)
     return len(rows)
@@ -310,8 +312,6 @@ def tallies_dispatch(*, now: datetime.datetime) -> int:
 def deliveries_sweep() -> int:
     """Enqueue again what was lost: claims of workers that died mid-send, and pending rows that
     no task picked up (an enqueue lost with a crash, or a retry lost with a worker)."""
-    from members.tasks import notification_send
-
     now = timezone.now()
     stale = list(
         Delivery.objects.filter(
@@ -337,8 +337,7 @@ def deliveries_sweep() -> int:
         # Pushing due_at forward keeps the next ticks from enqueuing the same rows again
         # while these messages wait in the queue.
         Delivery.objects.filter(pk__in=lost, state=Delivery.State.PENDING).update(due_at=now)
-    for pk in stale + lost:
-        notification_send.delay_on_commit(pk)
+    _enqueue_sends(stale + lost)
     if stale or lost:
         logger.warning("Swept %s stale claim(s) and %s lost row(s)", len(stale), len(lost))
     return len(stale) + len(lost)
@@ -361,24 +360,66 @@ def _finish(delivery: Delivery, token: str, **fields) -> None:
     Delivery.objects.filter(pk=delivery.pk, claim=token).update(claim="", **fields)
 
 
-def delivery_send(*, delivery_id: int) -> str:
+def _enqueue_sends(ids: list[int]) -> None:
+    """Send tasks for these rows after commit, SEND_CHUNK rows a task."""
+    from members.tasks import notifications_send
+
+    for first in range(0, len(ids), SEND_CHUNK):
+        notifications_send.delay_on_commit(ids[first:first + SEND_CHUNK])
+
+
+def deliveries_send(*, delivery_ids: list[int], budget: float) -> list[int]:
+    """Send a chunk of rows over one connection to the mail server, each row claimed on its
+    own just before its send, as `delivery_send` does. A row whose send failed for now is
+    handed back for a retry of its own. Stops once `budget` seconds have gone, so the task
+    stays inside its time limit, and returns the ids it did not reach."""
+    from members.tasks import notification_send
+
+    started = time.monotonic()
+    loaded = _for_sending().in_bulk(delivery_ids)
+    mailer = mailers.default
+    try:
+        for index, delivery_id in enumerate(delivery_ids):
+            if time.monotonic() - started > budget:
+                return delivery_ids[index:]
+            if delivery_id not in loaded:
+                continue  # no such row (anymore): nothing to send
+            try:
+                delivery_send(delivery_id=delivery_id, mailer=mailer,
+                              loaded=loaded[delivery_id])
+            except Deferred as deferred:
+                notification_send.apply_async(args=[delivery_id], countdown=deferred.countdown)
+    finally:
+        _close_quietly(mailer)
+    return []
+
+
+def _for_sending():
+    """Rows with what their email needs, in one query."""
+    return Delivery.objects.select_related(
+        "member__user", "member__chapter", "meeting__chapter", "meeting__feature_presenter__user",
+    ).annotate(
+        opted_out=Exists(
+            NotificationOptOut.objects.filter(member=OuterRef("member"), kind=OuterRef("kind"))
+        )
+    )
+
+
+def delivery_send(*, delivery_id: int, mailer=None, loaded: Delivery | None = None) -> str:
     """Send one row's email if this call wins the claim. Returns the row's new state, or ""
-    when another task has it or it is done. Raises Deferred on a transient failure."""
+    when another task has it or it is done. Raises Deferred on a transient failure.
+    With `mailer` (an open connection shared by a chunk), the connection is left open; with
+    `loaded` (the row read with the rest of its chunk), only what the claim changes is read
+    again."""
     token = delivery_claim(delivery_id=delivery_id)
     if token is None:
         return ""
-    delivery = (
-        Delivery.objects.select_related(
-            "member__user", "member__chapter", "meeting__chapter",
-            "meeting__feature_presenter__user",
-        )
-        .annotate(
-            opted_out=Exists(
-                NotificationOptOut.objects.filter(member=OuterRef("member"), kind=OuterRef("kind"))
-            )
-        )
-        .get(pk=delivery_id)
-    )
+    if loaded is None:
+        delivery = _for_sending().get(pk=delivery_id)
+    else:
+        delivery = loaded
+        delivery.attempts, delivery.resends = Delivery.objects.filter(
+            pk=delivery_id).values_list("attempts", "resends").get()
     now = timezone.now()
     reason = _skip_reason(delivery, now)
     if reason:
@@ -392,17 +433,19 @@ def delivery_send(*, delivery_id: int) -> str:
         logger.exception("Could not build email for delivery %s", delivery.pk)
         _finish(delivery, token, state=Delivery.State.FAILED, last_error=f"Not built: {error}")
         return Delivery.State.FAILED
-    mailer = mailers.default
+    shared = mailer is not None
+    mailer = mailer or mailers.default
     try:
         mailer.open()
         mailer.send_messages([message])
     except Exception as error:
-        _close_quietly(mailer)
+        _close_quietly(mailer)  # a shared connection opens anew for the next row
         return _send_failed(delivery, token, error)
     try:
         _mark_sent(delivery, message)
     finally:
-        _close_quietly(mailer)
+        if not shared:
+            _close_quietly(mailer)
     return Delivery.State.SENT
 
 

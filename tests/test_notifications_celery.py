@@ -37,18 +37,22 @@ def test_the_tick_interval_comes_from_the_environment():
 
 
 def test_tasks_are_idempotent_acks_late_and_time_limited_inside_the_visibility_timeout():
-    for task in (tasks.notifications_dispatch, tasks.tallies_dispatch, tasks.notification_send):
+    for task in (tasks.notifications_dispatch, tasks.tallies_dispatch, tasks.notification_send,
+                 tasks.notifications_send):
         assert task.acks_late is True
         assert task.time_limit and task.soft_time_limit < task.time_limit
         assert task.time_limit < VISIBILITY_TIMEOUT / 2
     # A send task's claim is taken back only after its hard limit killed it, twice over.
-    assert notifications.claim_timeout().total_seconds() == 2 * tasks.notification_send.time_limit
+    for task in (tasks.notification_send, tasks.notifications_send):
+        assert notifications.claim_timeout().total_seconds() == 2 * task.time_limit
 
 
 def test_tasks_take_ids_not_objects():
     for task in (tasks.tallies_dispatch, tasks.notification_send):
         parameters = [p for p in inspect.signature(task.run).parameters.values()]
         assert [p.annotation for p in parameters] == [int]
+    chunk = inspect.signature(tasks.notifications_send.run).parameters.values()
+    assert [p.annotation for p in chunk] == [list[int]]
 
 
 def test_a_waiting_retry_never_outlives_the_visibility_timeout(settings):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from meetings.models import Attendance, Meeting, Visitor
 from members import notifications
 from members.models import Delivery, Member, NotificationKind, NotificationOptOut, Role
-from members.tasks import notification_send
+from members.tasks import notification_send, notifications_send
 from referrals.models import CEU, OneToOne, ThankYou, Tier
 from tests import factories
 from tests.reports_data import referral
@@ -392,3 +392,72 @@ def test_leaders_get_the_chapter_summary(week):
     assert "- Alice Archer: 3, 1, 1, 1, 1234.50" in text
     assert "Traffic lights: green" in text
     assert "Alice Archer" in mail.outbox[0].alternatives[0].content
+
+
+class CountingMailer:
+    """Stands in for the SMTP backend: counts connections, fails the messages to `refuse`."""
+
+    def __init__(self, refuse=()):
+        self.refuse, self.opened, self.sent, self.connection = set(refuse), 0, [], None
+
+    def open(self):
+        if self.connection:
+            return False
+        self.opened += 1
+        self.connection = object()
+        return True
+
+    def send_messages(self, messages):
+        if messages[0].to[0] in self.refuse:
+            raise smtplib.SMTPDataError(451, b"Try again later")
+        self.sent += [message.to[0] for message in messages]
+        return len(messages)
+
+    def close(self):
+        self.connection = None
+
+
+@pytest.fixture
+def counting_mailer(monkeypatch):
+    def install(refuse=()):
+        mailer = CountingMailer(refuse)
+        monkeypatch.setattr(notifications.mailers.__class__, "default",
+                            property(lambda self: mailer))
+        return mailer
+
+    return install
+
+
+def test_a_chunk_goes_out_over_one_connection_and_a_failed_row_retries_alone(
+    meeting, chapter, counting_mailer, monkeypatch
+):
+    people = [factories.member(chapter) for _ in range(4)]
+    mailer = counting_mailer(refuse=[people[1].user.email])
+    retries = []
+    monkeypatch.setattr(notification_send, "apply_async",
+                        lambda args, countdown: retries.append(args[0]))
+    rows = [reminder_row(meeting, person) for person in people]
+    assert notifications_send.apply(args=[[row.pk for row in rows]]).get() == 0
+    # One connection, reopened once after the refused message.
+    assert mailer.opened == 2
+    assert sorted(mailer.sent) == sorted(p.user.email for p in people if p != people[1])
+    assert retries == [rows[1].pk]
+    states = dict(Delivery.objects.values_list("member_id", "state"))
+    assert states[people[1].pk] == Delivery.State.PENDING
+    assert [states[p.pk] for p in people if p != people[1]] == [Delivery.State.SENT] * 3
+    # Sent rows are claimed by no one again: running the chunk twice sends nothing twice.
+    notifications_send.apply(args=[[row.pk for row in rows]])
+    assert len(mailer.sent) == 3
+
+
+def test_a_chunk_out_of_time_hands_the_rest_on_unclaimed(meeting, chapter, monkeypatch):
+    rows = [reminder_row(meeting, factories.member(chapter)) for _ in range(3)]
+    ids = [row.pk for row in rows]
+    assert notifications.deliveries_send(delivery_ids=ids, budget=-1) == ids
+    assert set(Delivery.objects.values_list("state", flat=True)) == {Delivery.State.PENDING}
+    handed_on = []
+    monkeypatch.setattr(notifications_send, "delay", handed_on.append)
+    monkeypatch.setattr(notifications, "deliveries_send",
+                        lambda delivery_ids, budget: delivery_ids[1:])
+    assert notifications_send.apply(args=[ids]).get() == 2
+    assert handed_on == [ids[1:]]
