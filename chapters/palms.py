@@ -165,13 +165,16 @@ def palms_counts(
             slips = slips.filter(**{f"{whose}__in": member_ids})
         keys = [whose, f"{meeting}__local_date"] if by_week else [whose]
         grouped = slips.order_by().values(*keys).annotate(**aggregates)
-        names = list(aggregates)
-        for row in grouped.values_list(*keys, *names):
+        targets = [fields[name] for name in aggregates]
+        width = len(keys)
+        for row in grouped.values_list(*keys, *aggregates):
             if row[0] is None:
                 continue
-            slot = counts.setdefault(row[:2] if by_week else row[0], {})
-            for target, value in zip((fields[name] for name in names), row[len(keys):],
-                                    strict=True):
+            key = row[:2] if by_week else row[0]
+            slot = counts.get(key)
+            if slot is None:
+                slot = counts[key] = {}
+            for target, value in zip(targets, row[width:]):  # noqa: B905 - same length
                 if value:
                     slot[target] = slot.get(target, 0) + value
     return counts
