@@ -20,7 +20,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Case, DecimalField, F, Q, QuerySet, Value, When
 
 from chapters.models import Chapter, ImportedSlip
 from meetings.models import Attendance, Meeting, Visitor
@@ -47,6 +48,7 @@ COLUMNS = [
     ("T", "T"),
 ]
 HEADERS = [header for header, _ in COLUMNS]
+DECIMAL_FIELDS = {"TYFCB"}
 COUNT_FIELDS = [
     "P", "A", "L", "M", "S", "RGI", "RGO", "RRI", "RRO", "V", "one_to_ones", "TYFCB", "CEU", "T"
 ]
@@ -113,38 +115,36 @@ def window_meetings(
 
 
 def _sources() -> list[tuple]:
-    """Where each figure comes from: (slips, whose figure, the meeting it counts for,
-    aggregates, PALMS field for each aggregate)."""
+    """Where each figure comes from: (slips, whose figure, the meeting it counts for, what
+    each slip adds to which PALMS figure)."""
     kind = ImportedSlip.Kind
     inside, outside = Q(tier=Tier.INSIDE), Q(tier=Tier.OUTSIDE)
+
+    def one_if(condition):
+        return Case(When(condition, then=1), default=0)
+
     return [
         (Attendance.objects.all(), "member", "meeting",
-         {code: Count("pk", filter=Q(code=code)) for code in "PALMS"},
-         {code: code for code in "PALMS"}),
+         {code: one_if(Q(code=code)) for code in "PALMS"}),
         (Referral.objects.all(), "giver", "meeting",
-         {"inside": Count("pk", filter=inside), "outside": Count("pk", filter=outside)},
-         {"inside": "RGI", "outside": "RGO"}),
+         {"RGI": one_if(inside), "RGO": one_if(outside)}),
         (Referral.objects.all(), "receiver", "receiver_meeting",
-         {"inside": Count("pk", filter=inside), "outside": Count("pk", filter=outside)},
-         {"inside": "RRI", "outside": "RRO"}),
-        (Visitor.objects.filter(attended=True), "invited_by", "meeting",
-         {"n": Count("pk")}, {"n": "V"}),
-        (OneToOne.objects.all(), "member", "meeting", {"n": Count("pk")}, {"n": "one_to_ones"}),
-        (OneToOne.objects.all(), "met_with", "met_with_meeting",
-         {"n": Count("pk")}, {"n": "one_to_ones"}),
-        (ThankYou.objects.all(), "credited_to", "credited_meeting",
-         {"n": Sum("amount")}, {"n": "TYFCB"}),
-        (CEU.objects.all(), "member", "meeting", {"n": Sum("credits")}, {"n": "CEU"}),
-        (Testimonial.objects.all(), "giver", "meeting", {"n": Count("pk")}, {"n": "T"}),
+         {"RRI": one_if(inside), "RRO": one_if(outside)}),
+        (Visitor.objects.filter(attended=True), "invited_by", "meeting", {"V": Value(1)}),
+        (OneToOne.objects.all(), "member", "meeting", {"one_to_ones": Value(1)}),
+        (OneToOne.objects.all(), "met_with", "met_with_meeting", {"one_to_ones": Value(1)}),
+        (ThankYou.objects.all(), "credited_to", "credited_meeting", {"TYFCB": F("amount")}),
+        (CEU.objects.all(), "member", "meeting", {"CEU": F("credits")}),
+        (Testimonial.objects.all(), "giver", "meeting", {"T": Value(1)}),
         # History imported from the official tool whose other side is outside the chapter.
         (ImportedSlip.objects.all(), "member", "meeting",
-         {"RGI": Count("pk", filter=Q(kind=kind.REFERRAL_GIVEN) & inside),
-          "RGO": Count("pk", filter=Q(kind=kind.REFERRAL_GIVEN) & outside),
-          "RRI": Count("pk", filter=Q(kind=kind.REFERRAL_RECEIVED) & inside),
-          "RRO": Count("pk", filter=Q(kind=kind.REFERRAL_RECEIVED) & outside),
-          "one_to_ones": Count("pk", filter=Q(kind=kind.ONE_TO_ONE)),
-          "TYFCB": Sum("amount", filter=Q(kind=kind.TYFCB_CREDITED))},
-         {name: name for name in ("RGI", "RGO", "RRI", "RRO", "one_to_ones", "TYFCB")}),
+         {"RGI": one_if(Q(kind=kind.REFERRAL_GIVEN) & inside),
+          "RGO": one_if(Q(kind=kind.REFERRAL_GIVEN) & outside),
+          "RRI": one_if(Q(kind=kind.REFERRAL_RECEIVED) & inside),
+          "RRO": one_if(Q(kind=kind.REFERRAL_RECEIVED) & outside),
+          "one_to_ones": one_if(Q(kind=kind.ONE_TO_ONE)),
+          "TYFCB": Case(When(kind=kind.TYFCB_CREDITED, then=F("amount")), default=0,
+                        output_field=DecimalField(max_digits=14, decimal_places=2))}),
     ]
 
 
@@ -154,29 +154,52 @@ def palms_counts(
     """Every figure of the PALMS summary for the given meetings, keyed by member id, or with
     `by_week` by (member id, meeting date) so that several windows can be summed from one pass.
 
-    Ten grouped queries in all, whatever the number of members, meetings or slips; works for
-    one chapter or a whole region (the meetings queryset is used as a subquery).
+    One statement whatever the number of members, meetings or slips: ten queries built with
+    the ORM, one per source of figures, each giving every column for each slip (0 where it
+    adds nothing), added up per member by the database. Works for one chapter or a whole
+    region (the meetings queryset is used as a subquery).
     """
     ids = meetings.values("pk")
-    counts: dict = {}
-    for slips, whose, meeting, aggregates, fields in _sources():
+    keys = ["who", "week"] if by_week else ["who"]
+    branches = []
+    for slips, whose, meeting, figures in _sources():
         slips = slips.filter(**{f"{meeting}__in": ids})
         if member_ids is not None:
             slips = slips.filter(**{f"{whose}__in": member_ids})
-        keys = [whose, f"{meeting}__local_date"] if by_week else [whose]
-        grouped = slips.order_by().values(*keys).annotate(**aggregates)
-        targets = [fields[name] for name in aggregates]
-        width = len(keys)
-        for row in grouped.values_list(*keys, *aggregates):
-            if row[0] is None:
-                continue
-            key = row[:2] if by_week else row[0]
-            slot = counts.get(key)
-            if slot is None:
-                slot = counts[key] = {}
-            for target, value in zip(targets, row[width:]):  # noqa: B905 - same length
-                if value:
-                    slot[target] = slot.get(target, 0) + value
+        columns = {"who": F(whose)}
+        if by_week:
+            columns["week"] = F(f"{meeting}__local_date")
+        columns |= {f"n_{name}": figures.get(name, Value(0)) for name in COUNT_FIELDS}
+        branches.append(slips.order_by().annotate(**columns).values_list(*columns))
+    # The ORM cannot add up a UNION, so the outer statement is written here; every branch
+    # below it is the ORM's, with its parameters.
+    quote = connection.ops.quote_name
+    parts, params = [], []
+    for branch in branches:
+        sql, branch_params = branch.query.sql_with_params()
+        parts.append(sql)
+        params += branch_params
+    key_list = ", ".join(quote(key) for key in keys)
+    sums = ", ".join(
+        f"SUM({quote(f'n_{name}')})" if name in DECIMAL_FIELDS
+        else f"CAST(SUM({quote(f'n_{name}')}) AS BIGINT)"
+        for name in COUNT_FIELDS
+    )
+    union = " UNION ALL ".join(f"SELECT * FROM ({part}) AS branch" for part in parts)  # noqa: S608
+    # Only quoted names from COUNT_FIELDS and the ORM's own SQL; every value is a parameter.
+    statement = (
+        f"SELECT {key_list}, {sums} FROM ({union}) AS numbers "  # noqa: S608
+        f"WHERE {quote('who')} IS NOT NULL GROUP BY {key_list}"
+    )
+    counts: dict = {}
+    width = len(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        for row in cursor.fetchall():
+            numbers = dict(zip(COUNT_FIELDS, row[width:]))  # noqa: B905 - same length
+            if isinstance(numbers["TYFCB"], float):  # SQLite adds up decimals as floats
+                numbers["TYFCB"] = Decimal(repr(numbers["TYFCB"])).quantize(Decimal("0.01"))
+            counts[tuple(row[:2]) if by_week else row[0]] = numbers
     return counts
 
 

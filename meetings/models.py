@@ -88,7 +88,11 @@ class Meeting(models.Model):
                 name="completed_report_has_time",
             ),
         ]
-        indexes = [models.Index(fields=["chapter", "starts_at"])]
+        indexes = [
+            models.Index(fields=["chapter", "starts_at"]),
+            # A week or a range across every chapter: the region's tallies and reports.
+            models.Index(fields=["local_date"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.chapter} {self.local_date:%Y-%m-%d}"

@@ -622,7 +622,7 @@ def bench_tallies_and_palms(chapter) -> None:
         local_date__gt=latest - datetime.timedelta(days=7), local_date__lte=latest
     )
     week_ids = list(week.values_list("pk", flat=True))
-    ours_time, ours = timed(lambda: ours_counts(Meeting.objects.filter(pk__in=week_ids)))
+    ours_time, ours = timed(lambda: ours_counts(week))
     sql_time, baseline = timed(lambda: sql_rows(week_ids))
     ours, baseline = ours_palms(ours), sql_palms(baseline)
     agree = "same figures" if ours == baseline else "FIGURES DIFFER"
@@ -642,7 +642,7 @@ def bench_tallies_and_palms(chapter) -> None:
     ours_time, _ = timed(lambda: palms_rows(chapter=chapter, start=start, end=end))
     sql_time, baseline = timed(lambda: sql_rows(chapter_ids))
     baseline = sql_palms(baseline)
-    ours = ours_palms(ours_counts(Meeting.objects.filter(pk__in=chapter_ids)))
+    ours = ours_palms(ours_counts(chapter_meetings))
     record(
         "PALMS",
         f"largest chapter ({chapter.name}), 26 weeks",
@@ -653,7 +653,7 @@ def bench_tallies_and_palms(chapter) -> None:
         report_status="completed", local_date__gte=start, local_date__lte=end
     )
     region_ids = list(region.values_list("pk", flat=True))
-    ours_time, ours = timed(lambda: ours_counts(Meeting.objects.filter(pk__in=region_ids)), 3)
+    ours_time, ours = timed(lambda: ours_counts(region), 3)
     sql_time, baseline = timed(lambda: sql_rows(region_ids), 3)
     ours, baseline = ours_palms(ours), sql_palms(baseline)
     record(
