@@ -109,26 +109,30 @@ def my_numbers(member: Member, today: datetime.date) -> list[NumbersWindow]:
 def waiting_for(member: Member) -> tuple[list[Referral], int]:
     """Open referrals the member received: the newest few, and how many there are."""
     waiting = Referral.objects.received_by(member).open()
-    shown = list(waiting.select_related("giver__user").order_by("-created_at")[:WAITING_SHOWN])
+    newest = waiting.order_by("-created_at").values("pk")[:WAITING_SHOWN]
+    shown = list(
+        Referral.objects.filter(pk__in=newest).select_related("giver__user").order_by("-created_at")
+    )
     count = len(shown) if len(shown) < WAITING_SHOWN else waiting.count()
     return shown, count
 
 
 def recent_activity(member: Member) -> list[Activity]:
     """The latest referrals, thank-yous and one-to-ones the member is on, newest first."""
-    # Only the joins the list shows: a dozen-table join costs more to plan than to run.
+    # Only the joins the list shows, and only for the newest few, picked before the joins: a
+    # dozen-table join costs more to plan than to run, and a busy member costs the same.
     sources = [
-        ("referral", Referral.objects.involving(member).select_related(
-            "giver__user", "receiver__user")),
-        ("thank-you", ThankYou.objects.involving(member).select_related(
-            "thanked_by__user", "credited_to__user", "meeting__chapter")),
-        ("one-to-one", OneToOne.objects.involving(member).select_related(
-            "member__user", "met_with__user")),
+        ("referral", Referral.objects.involving(member), ("giver__user", "receiver__user")),
+        ("thank-you", ThankYou.objects.involving(member),
+         ("thanked_by__user", "credited_to__user", "meeting__chapter")),
+        ("one-to-one", OneToOne.objects.involving(member), ("member__user", "met_with__user")),
     ]
     items = [
         Activity(kind, slip.created_at, slip)
-        for kind, slips in sources
-        for slip in slips.order_by("-created_at")[:ACTIVITY_SHOWN]
+        for kind, slips, related in sources
+        for slip in slips.model.objects.filter(
+            pk__in=slips.order_by("-created_at").values("pk")[:ACTIVITY_SHOWN]
+        ).select_related(*related).order_by("-created_at")
     ]
     items.sort(key=lambda item: item.when, reverse=True)
     return items[:ACTIVITY_SHOWN]
