@@ -15,6 +15,7 @@ can be checked by neither endpoint is listed, not failed (it is named in the out
 import importlib.metadata
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -23,14 +24,21 @@ PYPI = "https://pypi.org/pypi"
 OWN = {"chapterhouse"}
 
 
-def fetch(url: str) -> dict | None:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - fixed https host
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        raise
+def fetch(url: str, tries: int = 3) -> dict | None:
+    for attempt in range(1, tries + 1):
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - https
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            if attempt == tries or error.code < 500:
+                raise
+        except (urllib.error.URLError, TimeoutError):
+            if attempt == tries:
+                raise
+        time.sleep(2 * attempt)
+    return None
 
 
 def audit(name: str, version: str) -> tuple[str, str, list[dict] | None]:
