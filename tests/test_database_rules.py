@@ -12,7 +12,7 @@ from meetings.models import Attendance, Meeting
 from members import services
 from members.models import Invitation, Member
 from referrals.models import CEU, OneToOne, Referral, ThankYou
-from referrals.models import Testimonial as TestimonialSlip
+from referrals.models import Testimonial as SlipTestimonial
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +139,7 @@ def test_one_to_ones_testimonials_and_ceus_have_their_rules(meeting, member, pre
         )
     )
     refused(
-        lambda: TestimonialSlip.objects.create(
+        lambda: SlipTestimonial.objects.create(
             giver=member, about=member, text="Great", meeting=meeting
         )
     )
