@@ -7,7 +7,7 @@ from pathlib import PurePath
 from django import forms
 
 from chapters.exports import FORMATS
-from chapters.imports import EXTENSIONS, MAX_BYTES
+from chapters.imports import EARLIEST, EXTENSIONS, LATEST, MAX_BYTES
 from chapters.models import ImportBatch
 from chapters.reports import MAX_RANGE_DAYS, PRESETS, preset_window, rule_set_choices
 from chapters.scoring import validate_rules
@@ -222,3 +222,11 @@ class ImportConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.needs_week = needs_week
         self.fields["week"].required = needs_week
+
+    def clean_week(self):
+        week = self.cleaned_data["week"]
+        if week is not None and not EARLIEST <= week <= LATEST:
+            raise forms.ValidationError(
+                f"Choose a week between {EARLIEST.year} and {LATEST.year}."
+            )
+        return week

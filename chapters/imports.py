@@ -40,6 +40,12 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 EXTENSIONS = (".xlsx", ".xls", ".csv")
 HEADER_SEARCH_ROWS = 30
+# What a TYFCB amount can hold (14 digits, 2 after the point), as the slip forms allow.
+MAX_AMOUNT = Decimal(10) ** 12
+# The dates a chapter's history can hold; beyond them a date is a typo, and the week around it
+# would overflow Python's calendar.
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(2999, 12, 31)
 CHUNK = 500
 
 SLIP_TYPES = {
@@ -112,8 +118,13 @@ def _capped(rows) -> list[list]:
     for row in rows:
         if len(table) >= MAX_ROWS:
             raise _TooLong
-        table.append(list(row)[:500])
+        table.append([_no_nul(cell) for cell in list(row)[:500]])
     return table
+
+
+def _no_nul(cell):
+    """PostgreSQL stores no NUL character (the rows are JSON): a stray one is dropped."""
+    return cell.replace("\x00", "") if isinstance(cell, str) else cell
 
 
 def _read_csv(content: bytes) -> list[list]:
@@ -157,7 +168,7 @@ def _read_xls(content: bytes) -> list[list]:
             if cell.ctype == xlrd.XL_CELL_DATE:
                 row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
             else:
-                row.append(cell.value)
+                row.append(_no_nul(cell.value))
         rows.append(row)
     return rows
 
@@ -240,7 +251,10 @@ def parse_amount(value) -> Decimal | None:
             amount = Decimal(raw.replace(",", ""))
         except InvalidOperation:
             return None
-    return amount.quantize(Decimal("0.01"))
+    try:
+        return amount.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return amount  # too many digits to round: refused as too large (_classify_slip)
 
 
 def parse_tier(value) -> str:
@@ -494,6 +508,8 @@ def _classify_slip(row: dict, index: MemberIndex, plan: Plan) -> str:
         return "no TYFCB amount"
     if kind == "tyfcb" and Decimal(row["amount"]) < 0:
         return "a negative TYFCB amount"
+    if kind == "tyfcb" and Decimal(row["amount"]) >= MAX_AMOUNT:
+        return "a TYFCB amount too large"
     if kind == "visitor":
         return "" if row["to"] else "no visitor name"
     if kind == "ceu":
@@ -525,6 +541,14 @@ def _classify_cell(row: dict, index: MemberIndex, plan: Plan) -> str:
     return ""
 
 
+def _date_problem(row: dict) -> str:
+    """Why the row's week cannot be a meeting's ("" when it can)."""
+    for key in ("date", "received"):
+        if row.get(key) and not EARLIEST <= datetime.date.fromisoformat(row[key]) <= LATEST:
+            return f"the date {row[key]} is out of range"
+    return ""
+
+
 def plan_batch(batch: ImportBatch, *, week: datetime.date | None = None) -> Plan:
     """Each row of the batch: to import, already imported or present, or skipped and why."""
     chapter, plan = batch.chapter, Plan()
@@ -538,7 +562,7 @@ def plan_batch(batch: ImportBatch, *, week: datetime.date | None = None) -> Plan
             row["reason"] = "imported before"
             plan.already.append(row)
             continue
-        reason = classify(row, index, plan)
+        reason = _date_problem(row) or classify(row, index, plan)
         if reason:
             row["reason"] = reason
             plan.skipped.append(row)
@@ -549,10 +573,18 @@ def plan_batch(batch: ImportBatch, *, week: datetime.date | None = None) -> Plan
                 row["date"] = week.isoformat()
         candidates.append(row)
     present = _present(chapter, batch.kind, candidates)
+    marked = set()  # one attendance mark per member and meeting, though a name is there twice
     for row in candidates:
         key = row.get("key")
+        twice = False
+        if batch.kind == ImportBatch.Kind.ATTENDANCE:
+            twice = (row["member_id"], row["date"]) in marked
+            marked.add((row["member_id"], row["date"]))
         if key == HOLIDAY:
             row["reason"] = "that week's meeting was a holiday or cancelled"
+            plan.skipped.append(row)
+        elif twice:
+            row["reason"] = "another row marks this member for the same meeting"
             plan.skipped.append(row)
         elif key is not None and present[key] > 0:
             present[key] -= 1

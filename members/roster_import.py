@@ -109,7 +109,8 @@ def _cell(value) -> str:
     if isinstance(value, float) and value.is_integer():
         # Spreadsheets store a phone number typed without a "+" as a number.
         return str(int(value))
-    text = str(value).strip()
+    # PostgreSQL stores no NUL character (the rows are JSON): a stray one is dropped.
+    text = str(value).replace("\x00", "").strip()
     if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
         # Our own export's guard against formulas (see _spreadsheet_safe).
         text = text[1:]
@@ -257,6 +258,9 @@ def _identity_problem(row: dict) -> tuple[str, str] | None:
         validate_email(row["email"])
     except ValidationError:
         return INVALID, f"“{row['email']}” is not an email address."
+    longest = User._meta.get_field("email").max_length
+    if len(row["email"]) > longest:
+        return INVALID, f"The email address is longer than {longest} characters."
     return None
 
 

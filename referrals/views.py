@@ -296,8 +296,11 @@ def slip_correct(request, slug, kind, slip_id):
     access.require_leader()
     data = _posted(request)
     removing = request.POST.get("action") == "delete"
+    # A refused removal shows the fields as they were typed, not as the slip has them.
+    typed = data.dict() if removing and data is not None else {}
     form = kind.edit_form(
-        data if not removing else None, chapter=access.chapter, initial=kind.initial(slip)
+        data if not removing else None, chapter=access.chapter,
+        initial={**kind.initial(slip), **typed},
     )
     reason_form = forms.CorrectionReasonForm(data)
     if data is not None and reason_form.is_valid() and (removing or form.is_valid()):

@@ -2,6 +2,7 @@
 input. No answer is a 500; a stored script never comes back unescaped on the page that shows
 it; a form that refuses input shows it again, so nothing typed is lost."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -38,6 +39,7 @@ HOSTILE_TEXT = st.one_of(
             "NaN",
         ]
     ),
+    st.just(SCRIPT),  # what must never come back unescaped, drawn often enough to be stored
     st.text(max_size=300),
 )
 
@@ -46,6 +48,7 @@ HOSTILE_TEXT = st.one_of(
 class Form:
     action: str
     fields: dict = field(default_factory=dict)  # name -> (kind, options)
+    buttons: list = field(default_factory=list)  # named submit buttons: (name, value)
 
 
 class FormParser(HTMLParser):
@@ -70,7 +73,12 @@ class FormParser(HTMLParser):
             kind = attrs.get("type", "text")
             if kind in ("submit", "button", "image", "reset", "file"):
                 return
+            if kind == "radio" and name in self._form.fields:
+                self._form.fields[name][1].append(attrs.get("value", ""))
+                return
             self._form.fields[name] = (kind, [attrs.get("value", "")])
+        elif tag == "button" and name and attrs.get("type", "submit") == "submit":
+            self._form.buttons.append((name, attrs.get("value", "")))
         elif tag == "textarea" and name:
             self._form.fields[name] = ("textarea", [])
         elif tag == "select" and name:
@@ -88,7 +96,8 @@ class FormParser(HTMLParser):
 
 def value_strategy(kind, options):
     if kind == "hidden":
-        return st.sampled_from(options + ["", "not-a-token", SCRIPT])
+        # As often the value the page gave as a forged one: the form must get through too.
+        return st.one_of(st.sampled_from(options), st.sampled_from(["", "not-a-token", SCRIPT]))
     if kind in ("select", "radio"):
         return st.one_of(st.sampled_from(options or [""]), HOSTILE_TEXT)
     if kind == "checkbox":
@@ -100,7 +109,11 @@ def value_strategy(kind, options):
             HOSTILE_TEXT,
         )
     if kind == "date":
-        return st.one_of(st.dates().map(lambda day: day.isoformat()), HOSTILE_TEXT)
+        return st.one_of(
+            st.dates().map(lambda day: day.isoformat()),
+            st.sampled_from(["0001-01-01", "9999-12-31"]),  # the ends of the calendar
+            HOSTILE_TEXT,
+        )
     return HOSTILE_TEXT
 
 
@@ -153,15 +166,35 @@ def test_every_form_survives_hostile_input(client, page_id, url_for, role):
     fuzz_page(client, page_url, shown_on=[page_url])
 
 
-def fuzz_page(client, page_url: str, *, shown_on: list[str], examples: int = 30) -> None:
+def fuzz_page(
+    client,
+    page_url: str,
+    *,
+    shown_on: list[str],
+    examples: int = 30,
+    action: str | None = None,
+    extra: dict | None = None,
+    follow: bool = False,
+    check: Callable | None = None,
+) -> None:
     """Post hostile input to every form on the page; then every page in `shown_on` must still
-    answer and show nothing unescaped. Each example is rolled back."""
+    answer and show nothing unescaped. Each example is rolled back.
+
+    `action` fuzzes only the forms posting there, even a bare button; `extra` maps more field
+    names to strategies drawn for every post (file uploads the parser skips, stray fields);
+    `follow` checks the page a post redirects to as well; `check(payload, response)` adds the
+    caller's own assertions inside the example."""
     page = client.get(page_url)
     assert page.status_code == 200, page_url
     parser = FormParser(page_url)
     parser.feed(page.content.decode())
-    forms = [form for form in parser.forms if form.fields]
+    forms = _distinct(
+        [form for form in parser.forms if form.action == action]
+        if action is not None
+        else [form for form in parser.forms if form.fields or form.buttons]
+    )
     assert forms, f"{page_url} has no form to fuzz"
+    extra = extra or {}
 
     @settings(
         max_examples=examples,
@@ -175,21 +208,61 @@ def fuzz_page(client, page_url: str, *, shown_on: list[str], examples: int = 30)
                 name: data.draw(value_strategy(kind, options), label=name)
                 for name, (kind, options) in form.fields.items()
             }
+            if form.buttons:
+                # The button clicked sends its name and value, as a browser does.
+                name, value = data.draw(st.sampled_from(form.buttons), label="button")
+                payload[name] = data.draw(st.one_of(st.just(value), HOSTILE_TEXT), label=name)
+            payload |= {name: data.draw(strategy, label=name) for name, strategy in extra.items()}
             with transaction.atomic():
                 response = client.post(form.action, payload)
                 assert response.status_code < 500, (form.action, payload)
                 html = response.content.decode(errors="replace")
                 assert not shows_script_unescaped(html), form.action
-                if response.status_code == 400:
+                if response.status_code == 400 and not forged(payload, form):
                     kept_text(payload, form, html)
+                if check is not None:
+                    check(payload, response)
                 # Whatever was stored is shown escaped on the pages that list it.
-                for shown in shown_on:
-                    listing = client.get(shown)
-                    assert listing.status_code < 500
-                    assert not shows_script_unescaped(listing.content.decode(errors="replace"))
+                shown = list(shown_on)
+                if follow and response.status_code in (301, 302, 303):
+                    shown.append(response.url)
+                for url in shown:
+                    assert_shown_safely(client, url)
                 transaction.set_rollback(True)
 
     fuzz()
+
+
+def assert_shown_safely(client, url: str) -> None:
+    """The page still answers and shows nothing unescaped."""
+    listing = client.get(url)
+    assert listing.status_code < 500, url
+    assert not shows_script_unescaped(listing.content.decode(errors="replace")), url
+
+
+def _distinct(forms: list[Form]) -> list[Form]:
+    """One form per action and set of fields (a sheet repeats its row form for every member),
+    offering the hidden values of all of them."""
+    merged: dict[tuple, Form] = {}
+    for form in forms:
+        key = (form.action, tuple(sorted((name, kind) for name, (kind, _) in form.fields.items())))
+        if key not in merged:
+            merged[key] = Form(form.action, {n: (k, list(o)) for n, (k, o) in form.fields.items()},
+                               list(form.buttons))
+            continue
+        for name, (_kind, options) in form.fields.items():
+            known = merged[key].fields[name][1]
+            known.extend(option for option in options if option not in known)
+        buttons = merged[key].buttons
+        buttons.extend(button for button in form.buttons if button not in buttons)
+    return list(merged.values())
+
+
+def forged(payload, form) -> bool:
+    """A hidden field no page offered: only a forging client sends that, so nothing a person
+    typed is lost when it is refused."""
+    return any(kind == "hidden" and payload[name] not in options
+               for name, (kind, options) in form.fields.items())
 
 
 def kept_text(payload, form, html):
@@ -197,7 +270,7 @@ def kept_text(payload, form, html):
     from django.utils.html import escape
 
     for name, value in payload.items():
-        kind = form.fields[name][0]
+        kind = form.fields[name][0] if name in form.fields else "extra"
         if kind in ("text", "email", "textarea", "search", "tel", "url") and value.strip():
             if "\x00" in value or len(value) > 500 or value != value.strip():
                 continue  # refused outright or normalised by the form: nothing to compare
