@@ -28,14 +28,15 @@ def tallies_dispatch(meeting_id: int) -> int:
     return notifications.tallies_dispatch_for_meeting(meeting_id)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    max_retries=None,
-    time_limit=settings.NOTIFICATIONS_SEND_TIME_LIMIT,
-    soft_time_limit=max(settings.NOTIFICATIONS_SEND_TIME_LIMIT - 10,
-                        settings.NOTIFICATIONS_SEND_TIME_LIMIT * 3 // 4),
-)
+# A send task's limits: its claims are taken back at twice the hard one (claim_timeout).
+SEND_LIMITS = {
+    "time_limit": settings.NOTIFICATIONS_SEND_TIME_LIMIT,
+    "soft_time_limit": max(settings.NOTIFICATIONS_SEND_TIME_LIMIT - 10,
+                           settings.NOTIFICATIONS_SEND_TIME_LIMIT * 3 // 4),
+}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None, **SEND_LIMITS)
 def notification_send(self, delivery_id: int) -> str:
     """Send one ledger row's email if it is still ours to send."""
     try:
@@ -45,12 +46,7 @@ def notification_send(self, delivery_id: int) -> str:
         raise self.retry(countdown=deferred.countdown, exc=deferred) from None
 
 
-@shared_task(
-    acks_late=True,
-    time_limit=settings.NOTIFICATIONS_SEND_TIME_LIMIT,
-    soft_time_limit=max(settings.NOTIFICATIONS_SEND_TIME_LIMIT - 10,
-                        settings.NOTIFICATIONS_SEND_TIME_LIMIT * 3 // 4),
-)
+@shared_task(acks_late=True, **SEND_LIMITS)
 def notifications_send(delivery_ids: list[int]) -> int:
     """Send a chunk of ledger rows over one connection; what the time budget did not reach
     goes back on the queue. Each row is claimed on its own, so running twice sends nothing

@@ -106,21 +106,26 @@ def my_numbers(member: Member, today: datetime.date) -> list[NumbersWindow]:
     return windows
 
 
+def _newest(slips, count: int, *related: str):
+    """The newest `count` slips with the people they show, chosen before the joins: a busy
+    member costs the same, and a join of many tables costs more to plan than to run."""
+    newest = slips.order_by("-created_at").values("pk")[:count]
+    return slips.model.objects.filter(pk__in=newest).select_related(*related).order_by(
+        "-created_at"
+    )
+
+
 def waiting_for(member: Member) -> tuple[list[Referral], int]:
     """Open referrals the member received: the newest few, and how many there are."""
     waiting = Referral.objects.received_by(member).open()
-    newest = waiting.order_by("-created_at").values("pk")[:WAITING_SHOWN]
-    shown = list(
-        Referral.objects.filter(pk__in=newest).select_related("giver__user").order_by("-created_at")
-    )
+    shown = list(_newest(waiting, WAITING_SHOWN, "giver__user"))
     count = len(shown) if len(shown) < WAITING_SHOWN else waiting.count()
     return shown, count
 
 
 def recent_activity(member: Member) -> list[Activity]:
     """The latest referrals, thank-yous and one-to-ones the member is on, newest first."""
-    # Only the joins the list shows, and only for the newest few, picked before the joins: a
-    # dozen-table join costs more to plan than to run, and a busy member costs the same.
+    # Only the joins the list shows.
     sources = [
         ("referral", Referral.objects.involving(member), ("giver__user", "receiver__user")),
         ("thank-you", ThankYou.objects.involving(member),
@@ -130,9 +135,7 @@ def recent_activity(member: Member) -> list[Activity]:
     items = [
         Activity(kind, slip.created_at, slip)
         for kind, slips, related in sources
-        for slip in slips.model.objects.filter(
-            pk__in=slips.order_by("-created_at").values("pk")[:ACTIVITY_SHOWN]
-        ).select_related(*related).order_by("-created_at")
+        for slip in _newest(slips, ACTIVITY_SHOWN, *related)
     ]
     items.sort(key=lambda item: item.when, reverse=True)
     return items[:ACTIVITY_SHOWN]
