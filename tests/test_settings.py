@@ -54,7 +54,7 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis():
     assert result.stdout.split() == [
         "False",
         "django.db.backends.postgresql",
-        "django.core.cache.backends.redis.RedisCache",
+        "config.cache.RedisCache",
         "redis://cache.internal:6379/0",
     ]
 
