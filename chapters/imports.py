@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from chapters.freshness import chapters_changed
 from chapters.models import Chapter, ImportBatch, ImportedRow, ImportedSlip
 from meetings.models import Attendance, Meeting, Palms, Visitor
 from meetings.services import meeting_times
@@ -652,6 +653,8 @@ def _ensure_meetings(chapter: Chapter, dates: set[datetime.date], *, exact: bool
             report_completed_by=user, note="Created by an import of the official tool's report.",
         ))
     Meeting.objects.bulk_create(created)
+    if created:
+        chapters_changed(chapter.pk)
     return _week_meetings(chapter, dates, exact=exact) if created else found
 
 
@@ -825,6 +828,7 @@ def _create_marks(*, batch: ImportBatch, rows: list[dict], user=None) -> None:
         marks.append(Attendance(meeting=meeting, member_id=row["member_id"], code=row["code"],
                                 substitute_name=substitute, marked_by=user, marked_at=now))
     Attendance.objects.bulk_create(marks)
+    chapters_changed(batch.chapter_id)
 
 
 def _create_slips(*, batch: ImportBatch, rows: list[dict], user=None) -> None:
@@ -843,6 +847,7 @@ def _create_slips(*, batch: ImportBatch, rows: list[dict], user=None) -> None:
         made[type(obj)].append(obj)
     for model, objects in made.items():
         model.objects.bulk_create(objects)
+    chapters_changed(chapter.pk)
 
 
 def _slip(chapter, row, meeting, other_meeting, batch, user):

@@ -1,8 +1,13 @@
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from chapters import freshness
 from chapters.access import get_chapter_for_user
 from chapters.models import Chapter
 from meetings.services import next_meeting
@@ -28,18 +33,66 @@ def chapter_home(request, slug):
     access = get_chapter_for_user(request, slug)
     chapter, member = access.chapter, access.member
     context = {"access": access, "chapter": chapter}
-    if member is not None:
-        today = timezone.now().astimezone(chapter.zone).date()
-        windows = dashboard.my_numbers(member, today)
-        context |= {"windows": windows, "numbers": dashboard.numbers_table(windows)}
-        if request.headers.get("HX-Request"):
-            # The numbers refresh themselves while the page is open.
-            return render(request, "chapters/chapter_home.html#numbers", context)
-        waiting, waiting_count = dashboard.waiting_for(member)
-        context |= {
-            "waiting": waiting,
-            "waiting_count": waiting_count,
-            "activity": dashboard.recent_activity(member),
-        }
-    context["meeting"] = next_meeting(chapter)
-    return render(request, "chapters/chapter_home.html", context)
+    if member is None:
+        context["meeting"] = next_meeting(chapter)
+        return render(request, "chapters/chapter_home.html", context)
+    today = timezone.now().astimezone(chapter.zone).date()
+    if request.headers.get("HX-Request"):
+        # The numbers refresh themselves while the page is open.
+        return HttpResponse(freshness.cached(
+            f"dashboard-numbers:{member.pk}:{today.isoformat()}",
+            [("chapter", chapter.pk), ("member", member.pk), freshness.CATALOG],
+            lambda: _numbers(request, context, today),
+        ))
+    if get_messages(request):
+        # A message to show once: this page is for this request alone.
+        context, _ = _dashboard_context(context, today)
+        return render(request, "chapters/chapter_home.html", context)
+    # The whole page is served from the cache until a write changes what it shows
+    # (chapters/freshness.py); only the CSRF token is the request's own.
+    page = freshness.cached(
+        f"dashboard:{member.pk}:{today.isoformat()}",
+        [("chapter", chapter.pk), ("member", member.pk), ("user", request.user.pk),
+         freshness.CATALOG],
+        lambda: _page(request, context, today),
+    )
+    return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
+
+
+# Stands in for the CSRF token in a cached page; never a valid token itself.
+CSRF_PLACEHOLDER = "csrf-token-of-the-request-" + "0" * 38
+
+
+def _dashboard_context(context, today) -> tuple[dict, int]:
+    """What the dashboard shows, and how long it may be served as it is."""
+    member = context["access"].member
+    windows = dashboard.my_numbers(member, today)
+    waiting, waiting_count = dashboard.waiting_for(member)
+    meeting = next_meeting(context["chapter"])
+    context = context | {
+        "windows": windows,
+        "numbers": dashboard.numbers_table(windows),
+        "waiting": waiting,
+        "waiting_count": waiting_count,
+        "activity": dashboard.recent_activity(member),
+        "meeting": meeting,
+    }
+    seconds = freshness.PAGE_SECONDS
+    if meeting is not None:
+        # Once the meeting shown has ended, the next one is shown instead.
+        until_ended = (meeting.ends_at - timezone.now()).total_seconds()
+        seconds = max(1, min(seconds, int(until_ended) + 1))
+    return context, seconds
+
+
+def _page(request, context, today) -> tuple[str, int]:
+    context, seconds = _dashboard_context(context, today)
+    context["csrf_token"] = CSRF_PLACEHOLDER
+    return render_to_string("chapters/chapter_home.html", context, request), seconds
+
+
+def _numbers(request, context, today) -> tuple[str, int]:
+    windows = dashboard.my_numbers(context["access"].member, today)
+    context = context | {"windows": windows, "numbers": dashboard.numbers_table(windows)}
+    html = render_to_string("chapters/chapter_home.html#numbers", context, request)
+    return html, freshness.PAGE_SECONDS

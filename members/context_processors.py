@@ -1,3 +1,4 @@
+from chapters import freshness
 from chapters.models import Chapter
 
 
@@ -8,6 +9,12 @@ def navigation(request):
         return {}
 
     def chapters():
-        return list(Chapter.objects.for_user(user).only("name", "slug"))
+        # On every page: cached until the person's memberships or a chapter change.
+        return freshness.cached(
+            f"nav-chapters:{user.pk}",
+            [("user", user.pk), freshness.CATALOG],
+            lambda: (list(Chapter.objects.for_user(user).only("name", "slug")),
+                     freshness.PAGE_SECONDS),
+        )
 
     return {"nav_chapters": chapters}

@@ -25,6 +25,24 @@ def _fast_and_isolated(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _queries_counted_from_the_database(request, monkeypatch):
+    """A query count is of the page built from the database: every count starts from an empty
+    cache, so two counts compare the same work whatever the requests before them cached.
+    Tests of what the cache saves opt out with @pytest.mark.warm_cache."""
+    if request.node.get_closest_marker("warm_cache"):
+        return
+    from django.test.utils import CaptureQueriesContext
+
+    entered = CaptureQueriesContext.__enter__
+
+    def enter_cold(self):
+        cache.clear()
+        return entered(self)
+
+    monkeypatch.setattr(CaptureQueriesContext, "__enter__", enter_cold)
+
+
 @pytest.fixture
 def chapter(db):
     return factories.chapter("Riverside Business Builders")
