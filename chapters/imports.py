@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import io
 import json
+import logging
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -35,6 +36,8 @@ from meetings.models import Attendance, Meeting, Palms, Visitor
 from meetings.services import meeting_times
 from members.models import Member
 from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou, Tier
+
+logger = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
 # A compressed .xlsx can hold far more than its size suggests; no chapter's history is this long.
@@ -107,7 +110,14 @@ def read_table(content: bytes, filename: str) -> list[list]:
     except UnreadableFile:
         raise
     except Exception as error:  # any parser failure is the file's fault, not a server error
-        raise UnreadableFile(f"This {suffix} file could not be read ({error}).") from error
+        # The parser's own words ("File is not a zip file") help nobody in the chapter; they
+        # go to the log.
+        logger.info("Unreadable %s upload %r: %r", suffix, filename, error)
+        raise UnreadableFile(
+            f"This {suffix} file could not be read: it may be damaged or saved in another "
+            f"format. Open it in your spreadsheet program, save it again as {suffix} (or as "
+            ".csv), and upload that."
+        ) from error
 
 
 class _TooLong(Exception):

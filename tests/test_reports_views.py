@@ -370,3 +370,12 @@ def test_export_link_with_only_a_format_uses_the_default_range(client_for, presi
                                          {"format": "xlsx"})
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith('.xlsx"')
+
+
+def test_a_damaged_workbook_is_explained_in_plain_words(client_for, president):
+    response = _upload(client_for(president), president.chapter, b"PK\x03\x04 torn off",
+                       name="PALMS.xlsx")
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "could not be read: it may be damaged or saved in another format" in page
+    assert "zip" not in page.lower()
