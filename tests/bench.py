@@ -709,6 +709,7 @@ def bench_reminders() -> None:
 
     from config.celery import app
     from members.models import Delivery
+    from members.tasks import notifications_dispatch
     from tests.integration import test_notifications_delivery as delivery
 
     say("\n5. Reminders delivered per second through the real worker, against smtplib")
@@ -721,20 +722,28 @@ def bench_reminders() -> None:
     try:
         with scratch_database(DATABASE_URL.rsplit("/", 1)[1] + "_mail"):
             delivery._broker_clean()
-            worker = delivery.Worker(workdir, server.port, beat=True)
+            # No beat: the clock starts when the dispatch task is enqueued, so it measures the
+            # worker (dispatch, then the sends) and not up to a second of waiting for a tick.
+            worker = delivery.Worker(workdir, server.port, beat=False)
             connection.close()
             worker.start()  # returns once the worker says it is ready
             try:
-                # The reminders fall due with this commit; beat's next tick hands them out.
+                # The reminders fall due with this commit; the dispatch task hands them out.
                 with transaction.atomic():
                     _, _, emails = delivery.chapters_with_a_meeting_due(count_chapters,
                                                                         per_chapter)
                 started = time.monotonic()
+                notifications_dispatch.delay()
                 total = len(emails)
                 deadline = started + 300
                 while sink.count() < total and time.monotonic() < deadline:
                     time.sleep(0.02)
                 ours_seconds = time.monotonic() - started
+                # The last marks may still be on their way when the sink has every message.
+                settle = time.monotonic() + 10
+                while (Delivery.objects.filter(state=Delivery.State.SENT).count() < total
+                       and time.monotonic() < settle):
+                    time.sleep(0.05)
             finally:
                 worker.kill()
             delivered = sink.count()
@@ -754,8 +763,8 @@ def bench_reminders() -> None:
     ratio = ours_rate / base_rate
     record(
         "Reminders",
-        f"{total} reminders in {count_chapters} chapters, from the commit that makes them due "
-        f"(beat ticks every second)",
+        f"{total} reminders in {count_chapters} chapters, from enqueuing the dispatch task "
+        f"(worker prefork x2, no beat) to the last one accepted",
         f"{ours_rate:.0f}/s vs smtplib {base_rate:.0f}/s = {ratio:.0%} ({delivered} delivered, "
         f"{sent} marked sent)",
         f"{'meets' if ratio >= 0.5 else 'BELOW'} target >= 50%",

@@ -10,6 +10,7 @@ import icalendar
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from meetings.models import Attendance, Meeting, Visitor
@@ -123,6 +124,18 @@ def test_message_id_is_deterministic_and_unsubscribe_is_one_click(meeting, membe
     assert url in mail.outbox[0].body
 
 
+def test_a_row_already_marked_sent_keeps_its_first_record(meeting, member):
+    row = reminder_row(meeting, member)
+    notifications.delivery_send(delivery_id=row.pk)
+    row.refresh_from_db()
+    first = (row.state, row.sent_at, row.message_id)
+    copy = mail.outbox[0]
+    copy.extra_headers["Message-ID"] = "<a-late-copy@127.0.0.1>"
+    notifications._mark_sent(row, copy)
+    row.refresh_from_db()
+    assert (row.state, row.sent_at, row.message_id) == first
+
+
 def test_a_resend_gets_its_own_message_id(meeting, member, president):
     row = reminder_row(meeting, member)
     notifications.delivery_send(delivery_id=row.pk)
@@ -132,6 +145,62 @@ def test_a_resend_gets_its_own_message_id(meeting, member, president):
     assert mail.outbox[1].extra_headers["Message-ID"] == (
         f"<chapterhouse.reminder.{meeting.pk}.{member.pk}.r1@127.0.0.1>"
     )
+
+
+def test_a_chunk_writes_each_email_as_the_standard_email_policy_would(
+    meeting, chapter, monkeypatch
+):
+    people = [factories.member(chapter) for _ in range(3)]
+    rows = [reminder_row(meeting, person) for person in people]
+    built = []
+    meeting_ics = notifications.calendar.meeting_ics
+    monkeypatch.setattr(notifications.calendar, "meeting_ics",
+                        lambda meeting, stamp: built.append(meeting.pk) or meeting_ics(
+                            meeting, stamp=stamp))
+    notifications.deliveries_send(delivery_ids=[row.pk for row in rows], budget=60)
+    assert len(mail.outbox) == 3
+    assert built == [meeting.pk]  # one calendar part for the chunk's copies
+    boundaries = mail.outbox[0].boundaries
+    assert all(message.boundaries == boundaries for message in mail.outbox)
+
+    def standard(message) -> bytes:
+        written = EmailMultiAlternatives.message(message, policy=policy.SMTP)
+        for part in written.walk():
+            if part.is_multipart():
+                part.set_boundary(boundaries[part.get_content_subtype()])
+        return written.as_bytes()
+
+    for _ in range(2):  # the second time from what the policy remembers
+        for message in mail.outbox:
+            ours = message.message(policy=policy.SMTP).as_bytes()
+            assert ours == standard(message)
+            assert f'boundary="{boundaries["alternative"]}"'.encode() in ours
+
+
+def test_a_copy_whose_text_holds_the_chunks_boundary_gets_a_fresh_one():
+    chunk = {"mixed": notifications.mime_boundary(),
+             "alternative": notifications.mime_boundary()}
+
+    def email(body: str) -> notifications.NotificationEmail:
+        message = notifications.NotificationEmail(subject="Reminder", body=body,
+                                                  to=["member@example.test"])
+        message.boundaries = chunk
+        message.attach_alternative(f"<p>{body}</p>\n", "text/html")
+        message.attach("notes.txt", f"--{chunk['mixed']}\n", "text/plain")
+        return message
+
+    plain = "Hello,\nsee you on Tuesday.\n"
+    quoting = f"Hello,\n--{chunk['alternative']}--\nsee you on Tuesday.\n"
+    clean, colliding = email(plain).message(), email(quoting).message()
+    assert clean.get_boundary() not in (chunk["mixed"], chunk["alternative"])  # attachment
+    assert clean.get_payload(0).get_boundary() == chunk["alternative"]
+    assert colliding.get_payload(0).get_boundary() not in (chunk["mixed"], chunk["alternative"])
+    # The colliding copy reads back whole: its text is not cut at the chunk's boundary.
+    read = message_from_bytes(colliding.as_bytes(), policy=policy.default)
+    assert read.get_body(("plain",)).get_content() == quoting
+    assert read.get_body(("html",)).get_content() == f"<p>{quoting}</p>\n"
+    attachment = next(read.iter_attachments())
+    assert attachment.get_content() == f"--{chunk['mixed']}\n"
 
 
 class FailingMailer:
