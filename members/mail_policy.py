@@ -60,9 +60,16 @@ def _max_count(policy: RememberingPolicy, name: str):
     return EmailPolicy.header_max_count(policy, name)
 
 
+# RFC 5322's limit for a header line. Folding at 78 cannot break a long URL, which has no
+# spaces, so the standard policy writes it as RFC 2047 encoded words instead: a
+# List-Unsubscribe header in that form is not one mail providers can act on.
+LINE_LIMIT = 998
+
+
 @functools.cache
 def remembering(policy: EmailPolicy) -> EmailPolicy:
-    """The remembering twin of a standard policy (SMTP, default): same settings."""
+    """The remembering twin of a standard policy (SMTP, default): the same settings, but header
+    lines up to RFC 5322's limit, so a URL in a header is written as itself."""
     if type(policy) is not EmailPolicy:
         return policy  # someone's own policy: leave it alone
-    return RememberingPolicy(**vars(policy))
+    return RememberingPolicy(**(vars(policy) | {"max_line_length": LINE_LIMIT}))

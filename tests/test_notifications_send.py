@@ -124,6 +124,18 @@ def test_message_id_is_deterministic_and_unsubscribe_is_one_click(meeting, membe
     assert url in mail.outbox[0].body
 
 
+def test_a_long_unsubscribe_address_is_sent_as_itself_not_encoded(meeting, member, settings):
+    """Folding cannot break a URL, and encoded words are not allowed in List-Unsubscribe."""
+    settings.SITE_URL = "https://referral-chapters.example.org/" + "regional-office/" * 4
+    row = reminder_row(meeting, member)
+    notifications.delivery_send(delivery_id=row.pk)
+    sent = mail.outbox[0].message(policy=policy.SMTP).as_bytes()  # as the SMTP backend writes
+    (line,) = [line for line in sent.split(b"\r\n") if line.startswith(b"List-Unsubscribe:")]
+    assert b"=?" not in line
+    assert line.startswith(b"List-Unsubscribe: <https://referral-chapters.example.org/")
+    assert len(line) > 78
+
+
 def test_a_row_already_marked_sent_keeps_its_first_record(meeting, member):
     row = reminder_row(meeting, member)
     notifications.delivery_send(delivery_id=row.pk)
@@ -164,7 +176,8 @@ def test_a_chunk_writes_each_email_as_the_standard_email_policy_would(
     assert all(message.boundaries == boundaries for message in mail.outbox)
 
     def standard(message) -> bytes:
-        written = EmailMultiAlternatives.message(message, policy=policy.SMTP)
+        written = EmailMultiAlternatives.message(
+            message, policy=policy.SMTP.clone(max_line_length=998))
         for part in written.walk():
             if part.is_multipart():
                 part.set_boundary(boundaries[part.get_content_subtype()])
