@@ -703,28 +703,60 @@ def scratch_database(name: str):
         recreate(create=False)
 
 
-def bench_reminders() -> None:
-    from django.conf import settings
-    from django.db import connection, transaction
+MAIL_ROUNDS = 3
+# Prefork processes of the measured worker: Celery's default (one a core), and the deployment
+# README recommends for mail (two a core: a send waits on the database and the mail server
+# about as long as it computes).
+MAIL_WORKERS = (2, 4)
 
+
+def bench_reminders() -> None:
     from config.celery import app
-    from members.models import Delivery
-    from members.tasks import notifications_dispatch
     from tests.integration import test_notifications_delivery as delivery
 
     say("\n5. Reminders delivered per second through the real worker, against smtplib")
-    count_chapters, per_chapter = 30, 30
     sink = delivery.Sink()
     server = delivery.SmtpServer(sink, delivery.free_port())
     server.start()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-worker-"))
     app.conf.task_always_eager = False
+    ratios = {workers: [] for workers in MAIL_WORKERS}
+    try:
+        for round_number in range(MAIL_ROUNDS):
+            for workers in MAIL_WORKERS:
+                ratio, line = reminders_round(delivery, sink, server, workers)
+                ratios[workers].append((ratio, line))
+                say(f"  round {round_number + 1}, prefork x{workers}: {line}")
+    finally:
+        server.stop()
+    for workers, results in ratios.items():
+        ratio, line = sorted(results)[len(results) // 2]  # the median round
+        record(
+            "Reminders",
+            f"900 reminders in 30 chapters through the worker (prefork x{workers}, median of "
+            f"{MAIL_ROUNDS} rounds), from enqueuing the dispatch task to the last one accepted",
+            line,
+            f"{'meets' if ratio >= 0.5 else 'BELOW'} target >= 50%",
+        )
+
+
+def reminders_round(delivery, sink, server, workers: int) -> tuple[float, str]:
+    """One round: the worker sends 900 due reminders, then smtplib sends as many copies of one
+    of them over one connection. Returns the ratio of the rates and a line that tells it."""
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from members.models import Delivery
+    from members.tasks import notifications_dispatch
+
+    count_chapters, per_chapter = 30, 30
+    sink.accepted.clear()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-worker-"))
     try:
         with scratch_database(DATABASE_URL.rsplit("/", 1)[1] + "_mail"):
             delivery._broker_clean()
             # No beat: the clock starts when the dispatch task is enqueued, so it measures the
             # worker (dispatch, then the sends) and not up to a second of waiting for a tick.
-            worker = delivery.Worker(workdir, server.port, beat=False)
+            worker = delivery.Worker(workdir, server.port, beat=False, concurrency=workers)
             connection.close()
             worker.start()  # returns once the worker says it is ready
             try:
@@ -750,25 +782,17 @@ def bench_reminders() -> None:
             sent = Delivery.objects.filter(state=Delivery.State.SENT).count()
         # Baseline: as many messages of the same size over one smtplib connection.
         sample = sink.accepted[0][1] if sink.accepted else b"Subject: x\r\n\r\nx"
-        sink.accepted.clear()
         started = time.monotonic()
         with smtplib.SMTP("127.0.0.1", server.port) as client:
             for address in emails:
                 client.sendmail(settings.DEFAULT_FROM_EMAIL, [address], sample)
         base_seconds = time.monotonic() - started
     finally:
-        server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     ours_rate, base_rate = delivered / ours_seconds, total / base_seconds
     ratio = ours_rate / base_rate
-    record(
-        "Reminders",
-        f"{total} reminders in {count_chapters} chapters, from enqueuing the dispatch task "
-        f"(worker prefork x2, no beat) to the last one accepted",
-        f"{ours_rate:.0f}/s vs smtplib {base_rate:.0f}/s = {ratio:.0%} ({delivered} delivered, "
-        f"{sent} marked sent)",
-        f"{'meets' if ratio >= 0.5 else 'BELOW'} target >= 50%",
-    )
+    return ratio, (f"{ours_rate:.0f}/s vs smtplib {base_rate:.0f}/s = {ratio:.0%} "
+                   f"({delivered} delivered, {sent} marked sent)")
 
 
 # --- 6. Memory of the largest export -------------------------------------------------------

@@ -154,8 +154,9 @@ def _broker_clean():
 class Worker:
     """`celery -A config worker` as a subprocess in its own process group."""
 
-    def __init__(self, tmp_path: Path, port: int, beat: bool):
+    def __init__(self, tmp_path: Path, port: int, beat: bool, concurrency: int = 2):
         self.tmp_path, self.port, self.beat = tmp_path, port, beat
+        self.concurrency = concurrency
         self.process = None
         self.runs = 0
 
@@ -187,7 +188,7 @@ class Worker:
         self.runs += 1
         log = open(self.tmp_path / f"worker-{self.runs}.log", "wb")  # noqa: SIM115
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
-                   "--concurrency", "2", "--loglevel", "INFO", "--without-gossip",
+                   "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--without-gossip",
                    "--without-mingle", "--without-heartbeat", "-n", f"mail-test-{self.runs}@%h"]
         if self.beat:
             command += ["--beat", "--schedule", str(self.tmp_path / "beat-schedule")]
