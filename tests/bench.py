@@ -10,6 +10,7 @@ Not a test: run it by hand (`make bench`), never in CI.
 import contextlib
 import datetime
 import itertools
+import logging
 import os
 import platform
 import re
@@ -174,6 +175,7 @@ def page_url(name: str, chapter, meeting) -> str | None:
 
 
 def query_counts(chapter, meeting, leader, member) -> dict[str, int]:
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -186,7 +188,9 @@ def query_counts(chapter, meeting, leader, member) -> dict[str, int]:
         url = page_url(name, chapter, meeting)
         if url is None:
             continue
-        clients[who].get(url)  # warm caches (sessions, content types)
+        clients[who].get(url)  # warm Django's own caches (content types, templates)
+        # The page built from the database: what the cache serves in between costs none.
+        cache.clear()
         with CaptureQueriesContext(connection) as queries:
             response = clients[who].get(url)
         if response.status_code != 200:
@@ -704,10 +708,9 @@ def scratch_database(name: str):
 
 
 MAIL_ROUNDS = 3
-# Prefork processes of the measured worker: Celery's default (one a core), and the deployment
-# README recommends for mail (two a core: a send waits on the database and the mail server
-# about as long as it computes).
-MAIL_WORKERS = (2, 4)
+# Prefork processes of the measured worker: Celery's default, one a core. (Four measured the
+# same as two on this 2-core machine: the worker, the sink and PostgreSQL share the cores.)
+MAIL_WORKERS = (2,)
 
 
 def bench_reminders() -> None:
@@ -715,6 +718,7 @@ def bench_reminders() -> None:
     from tests.integration import test_notifications_delivery as delivery
 
     say("\n5. Reminders delivered per second through the real worker, against smtplib")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # the sink's line per SMTP command
     sink = delivery.Sink()
     server = delivery.SmtpServer(sink, delivery.free_port())
     server.start()
