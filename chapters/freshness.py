@@ -111,10 +111,9 @@ def _meeting_written(sender, instance, **kwargs) -> None:
 
 
 def _member_written(sender, instance, **kwargs) -> None:
-    # A member's name or status shows on other members' pages too, and decides what the
-    # person may see.
+    # A member's name or status shows on other members' pages too (the chapter's version
+    # covers the member's own), and decides what the person may see.
     chapters_changed(instance.chapter_id)
-    members_changed(instance.pk)
     users_changed(instance.user_id)
 
 

@@ -663,8 +663,6 @@ def _ensure_meetings(chapter: Chapter, dates: set[datetime.date], *, exact: bool
             report_completed_by=user, note="Created by an import of the official tool's report.",
         ))
     Meeting.objects.bulk_create(created)
-    if created:
-        chapters_changed(chapter.pk)
     return _week_meetings(chapter, dates, exact=exact) if created else found
 
 
@@ -838,7 +836,7 @@ def _create_marks(*, batch: ImportBatch, rows: list[dict], user=None) -> None:
         marks.append(Attendance(meeting=meeting, member_id=row["member_id"], code=row["code"],
                                 substitute_name=substitute, marked_by=user, marked_at=now))
     Attendance.objects.bulk_create(marks)
-    chapters_changed(batch.chapter_id)
+    chapters_changed(batch.chapter_id)  # the meetings made for the file included
 
 
 def _create_slips(*, batch: ImportBatch, rows: list[dict], user=None) -> None:
@@ -857,7 +855,7 @@ def _create_slips(*, batch: ImportBatch, rows: list[dict], user=None) -> None:
         made[type(obj)].append(obj)
     for model, objects in made.items():
         model.objects.bulk_create(objects)
-    chapters_changed(chapter.pk)
+    chapters_changed(chapter.pk)  # the meetings made for the file included
 
 
 def _slip(chapter, row, meeting, other_meeting, batch, user):

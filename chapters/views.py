@@ -63,15 +63,17 @@ def chapter_home(request, slug):
 CSRF_PLACEHOLDER = "csrf-token-of-the-request-" + "0" * 38
 
 
+def _numbers_context(context, today) -> dict:
+    windows = dashboard.my_numbers(context["access"].member, today)
+    return context | {"windows": windows, "numbers": dashboard.numbers_table(windows)}
+
+
 def _dashboard_context(context, today) -> tuple[dict, int]:
     """What the dashboard shows, and how long it may be served as it is."""
     member = context["access"].member
-    windows = dashboard.my_numbers(member, today)
     waiting, waiting_count = dashboard.waiting_for(member)
     meeting = next_meeting(context["chapter"])
-    context = context | {
-        "windows": windows,
-        "numbers": dashboard.numbers_table(windows),
+    context = _numbers_context(context, today) | {
         "waiting": waiting,
         "waiting_count": waiting_count,
         "activity": dashboard.recent_activity(member),
@@ -92,7 +94,6 @@ def _page(request, context, today) -> tuple[str, int]:
 
 
 def _numbers(request, context, today) -> tuple[str, int]:
-    windows = dashboard.my_numbers(context["access"].member, today)
-    context = context | {"windows": windows, "numbers": dashboard.numbers_table(windows)}
+    context = _numbers_context(context, today)
     html = render_to_string("chapters/chapter_home.html#numbers", context, request)
     return html, freshness.PAGE_SECONDS
