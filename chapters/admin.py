@@ -43,8 +43,8 @@ class ChapterAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "slug", "region", "created_at")}),
         ("Weekly meeting", {"fields": (
-            "time_zone", "meeting_weekday", "meeting_time", "meeting_duration_minutes", "venue",
-            "online_link", "reminder_lead_hours", "tally_hour",
+            "time_zone", "meeting_weekday", "meeting_time", "meeting_duration_minutes",
+            "feature_presentations", "venue", "online_link", "reminder_lead_hours", "tally_hour",
         )}),
         ("Attendance policy", {"fields": (
             "absence_limit", "absence_window_meetings", "lates_per_absence", "substitute_cap",

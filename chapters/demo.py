@@ -22,7 +22,13 @@ from django.utils.text import slugify
 
 from chapters.models import Chapter, Classification, Industry, TrafficLightRuleSet
 from meetings.models import Attendance, Meeting, Palms, Visitor
-from meetings.services import meeting_times, meetings_schedule
+from meetings.services import (
+    feature_presenter_suggestions,
+    meeting_agenda_set,
+    meeting_times,
+    meetings_schedule,
+    next_meeting,
+)
 from members.models import AuditEntry, LeadershipRole, LeaveOfAbsence, Member, Role, User
 from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou, Tier
 
@@ -245,6 +251,7 @@ class ChapterTemplate:
     venue: str
     online_link: str
     towns: tuple[str, ...]
+    feature_presentations: int = 1
 
 
 FIRST_CHAPTERS = [
@@ -259,6 +266,8 @@ FIRST_CHAPTERS = [
         venue="The Crown Hotel, 12 Bridge Street, Reading RG1 2LR",
         online_link="https://meet.example.com/thames-valley-connectors",
         towns=("Reading", "Wokingham", "Henley", "Maidenhead", "Newbury"),
+        # The demo logins' chapter hears two feature presentations a meeting; the next, one.
+        feature_presentations=2,
     ),
     ChapterTemplate(
         name="Lakeshore Business Alliance",
@@ -474,6 +483,7 @@ class _RegionBuilder:
             venue=template.venue,
             online_link=template.online_link,
             currency=template.currency,
+            feature_presentations=template.feature_presentations,
             traffic_light_rule_set=self.rule_sets.get(template.rule_set),
             created_at=self.now - datetime.timedelta(weeks=self.weeks + 30),
         )
@@ -482,6 +492,7 @@ class _RegionBuilder:
         vice_president, visitor_host = self._leadership(chapter, seats)
         past = self._past_meetings(chapter, seats, vice_president)
         self._count("meetings", meetings_schedule(chapter=chapter, now=self.now))
+        self._next_agenda(chapter)
         held_weeks = [k for k, m in enumerate(past) if m.status == Meeting.Status.HELD]
         plan = ChapterPlan(chapter, template, seats, past, held_weeks, vice_president,
                            visitor_host)
@@ -513,6 +524,8 @@ class _RegionBuilder:
             venue="" if online else f"{self.rng.choice(VENUES)}, {city}",
             online_link=f"https://meet.example.com/{slugify(name)}" if online else "",
             towns=(city,),
+            # Every third benchmark chapter: no draw from rng, so the rest stays as it was.
+            feature_presentations=2 if n % 3 == 0 else 1,
         )
 
     def _slug(self, name: str) -> str:
@@ -642,7 +655,12 @@ class _RegionBuilder:
                 meeting.note = "No meeting this week: public holiday."
             else:
                 meeting.status = Meeting.Status.HELD
-                meeting.feature_presenter = seats[(self.weeks - k) % len(seats)].member
+                turn = self.weeks - k
+                if chapter.feature_presentations == 2 and len(seats) > 1:
+                    meeting.feature_presenter = seats[(2 * turn) % len(seats)].member
+                    meeting.second_feature_presenter = seats[(2 * turn + 1) % len(seats)].member
+                else:
+                    meeting.feature_presenter = seats[turn % len(seats)].member
                 meeting.education_moment = rng.choice(EDUCATION_TOPICS)
                 if k > 0:  # the latest week's report is still being gathered
                     meeting.report_status = Meeting.ReportStatus.COMPLETED
@@ -653,6 +671,15 @@ class _RegionBuilder:
         Meeting.objects.bulk_create(meetings, batch_size=BATCH_SIZE)
         self._count("meetings", len(meetings))
         return meetings
+
+    def _next_agenda(self, chapter: Chapter) -> None:
+        """The leaders have confirmed the rotation's presenters for the next meeting."""
+        meeting = next_meeting(chapter, self.now)
+        if meeting is None:
+            return
+        presenters = feature_presenter_suggestions(meeting=meeting)
+        slots = ["feature_presenter", "second_feature_presenter"]
+        meeting_agenda_set(meeting=meeting, **dict(zip(slots, presenters, strict=False)))
 
     def _leaves(self, plan: ChapterPlan) -> None:
         """Members on leave have the open leave of absence the membership pages show."""

@@ -13,7 +13,7 @@ TIME_ZONES = sorted(available_timezones() - {"localtime", "Factory"})
 SETTINGS_GROUPS = [
     ("The chapter", ["name", "region"]),
     ("Weekly meeting", ["time_zone", "meeting_weekday", "meeting_time",
-                        "meeting_duration_minutes"]),
+                        "meeting_duration_minutes", "feature_presentations"]),
     ("Where", ["venue", "online_link"]),
     ("Money and emails", ["currency", "reminder_lead_hours", "tally_hour",
                           "thank_you_names_thanker"]),
@@ -39,6 +39,7 @@ class ChapterSettingsForm(forms.ModelForm):
             "meeting_weekday": "Meeting day",
             "meeting_time": "Start time",
             "meeting_duration_minutes": "Length (minutes)",
+            "feature_presentations": "Feature presentations a meeting",
             "online_link": "Online meeting link",
             "currency": "Currency (ISO code)",
             "reminder_lead_hours": "Meeting reminder, hours before",

@@ -86,6 +86,13 @@ class Chapter(models.Model):
     meeting_duration_minutes = models.PositiveSmallIntegerField(
         default=90, validators=[MinValueValidator(15), MaxValueValidator(480)]
     )
+    # Regions differ: some chapters hear two 10-minute feature presentations a meeting.
+    feature_presentations = models.PositiveSmallIntegerField(
+        "feature presentations per meeting",
+        choices=[(1, "One"), (2, "Two")],
+        default=1,
+        help_text="Leaders choose this many feature presenters for each meeting.",
+    )
     venue = models.CharField(max_length=255, blank=True)
     online_link = models.URLField(blank=True)
     currency = models.CharField(
@@ -137,6 +144,10 @@ class Chapter(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(tally_hour__gte=0, tally_hour__lte=23), name="chapter_tally_hour_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(feature_presentations__in=[1, 2]),
+                name="chapter_feature_presentations_valid",
             ),
         ]
 

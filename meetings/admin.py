@@ -8,19 +8,23 @@ from meetings.models import AbsenceNotice, Attendance, Meeting, Visitor
 @admin.register(Meeting)
 class MeetingAdmin(admin.ModelAdmin):
     list_display = (
-        "local_date", "chapter", "starts_at", "status", "report_status", "feature_presenter_name",
-        "report_completed_at",
+        "local_date", "chapter", "starts_at", "status", "report_status",
+        "presenters", "report_completed_at",
     )
     list_filter = ("status", "report_status", "chapter")
     search_fields = ("chapter__name", "note", "education_moment")
-    list_select_related = ("chapter", "feature_presenter__user")
-    autocomplete_fields = ("chapter", "feature_presenter", "report_completed_by")
+    list_select_related = (
+        "chapter", "feature_presenter__user", "second_feature_presenter__user",
+    )
+    autocomplete_fields = (
+        "chapter", "feature_presenter", "second_feature_presenter", "report_completed_by",
+    )
     date_hierarchy = "local_date"
     ordering = ("-starts_at",)
 
-    @admin.display(description="Feature presenter", ordering="feature_presenter__user__last_name")
-    def feature_presenter_name(self, meeting) -> str:
-        return meeting.feature_presenter.full_name if meeting.feature_presenter else ""
+    @admin.display(description="Feature presenters", ordering="feature_presenter__user__last_name")
+    def presenters(self, meeting) -> str:
+        return meeting.feature_presenter_names
 
 
 @admin.register(Attendance)

@@ -51,6 +51,11 @@ class AgendaForm(forms.Form):
     feature_presenter = forms.ModelChoiceField(
         queryset=Member.objects.none(), required=False, empty_label="No feature presentation"
     )
+    second_feature_presenter = forms.ModelChoiceField(
+        queryset=Member.objects.none(),
+        required=False,
+        empty_label="No second feature presentation",
+    )
     education_moment = forms.CharField(
         max_length=255,
         required=False,
@@ -59,17 +64,36 @@ class AgendaForm(forms.Form):
 
     def __init__(self, *args, meeting: Meeting, can_choose_presenter: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        if can_choose_presenter:
-            self.fields["feature_presenter"].queryset = (
-                Member.objects.active()
-                .for_chapter(meeting.chapter_id)
-                .select_related("user", "classification")
-            )
-            self.fields["feature_presenter"].label_from_instance = (
+        presenter_fields = ["feature_presenter", "second_feature_presenter"]
+        # Only leaders choose presenters, and only for as many slots as the chapter has.
+        slots = meeting.chapter.feature_presentations if can_choose_presenter else 0
+        shown = presenter_fields[:slots]
+        members = (
+            Member.objects.active()
+            .for_chapter(meeting.chapter_id)
+            .select_related("user", "classification")
+        )
+        for name in presenter_fields:
+            if name not in shown:
+                del self.fields[name]
+                continue
+            self.fields[name].queryset = members
+            self.fields[name].label_from_instance = (
                 lambda member: f"{member.full_name} ({member.classification})"
             )
-        else:
-            del self.fields["feature_presenter"]
+        if len(shown) == 2:
+            self.fields["feature_presenter"].label = "First feature presenter"
+
+    def clean(self):
+        cleaned = super().clean()
+        first = cleaned.get("feature_presenter")
+        if first is not None and first == cleaned.get("second_feature_presenter"):
+            self.add_error(
+                "second_feature_presenter",
+                f"{first.full_name} already gives the first feature presentation: "
+                "choose someone else, or no second presentation.",
+            )
+        return cleaned
 
 
 class AttendanceMarkForm(forms.Form):

@@ -61,6 +61,10 @@ class Meeting(models.Model):
     feature_presenter = models.ForeignKey(
         Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Only in chapters with two feature presentations a meeting (Chapter.feature_presentations).
+    second_feature_presenter = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     education_moment = models.CharField(max_length=255, blank=True)
     report_status = models.CharField(
         max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT
@@ -87,6 +91,12 @@ class Meeting(models.Model):
                 | Q(report_completed_at__isnull=False),
                 name="completed_report_has_time",
             ),
+            models.CheckConstraint(
+                condition=~Q(second_feature_presenter=models.F("feature_presenter")),
+                name="feature_presenters_differ",
+                violation_error_message="Choose two different members for the two feature "
+                "presentations.",
+            ),
         ]
         indexes = [
             models.Index(fields=["chapter", "starts_at"]),
@@ -112,6 +122,28 @@ class Meeting(models.Model):
     @property
     def link(self) -> str:
         return self.online_link or self.chapter.online_link
+
+    @property
+    def feature_presenters(self) -> list[Member]:
+        """Who gives this meeting's feature presentations, first slot first."""
+        presenters = []
+        if self.feature_presenter_id:
+            presenters.append(self.feature_presenter)
+        if self.second_feature_presenter_id:
+            presenters.append(self.second_feature_presenter)
+        return presenters
+
+    @property
+    def feature_presenter_names(self) -> str:
+        """The presenters' names as a line says them: "Ann Able and Bob Baker"."""
+        return " and ".join(presenter.full_name for presenter in self.feature_presenters)
+
+    @property
+    def feature_slots(self) -> list[Member | None]:
+        """One entry per feature presentation on the agenda: its presenter, or None while
+        unconfirmed. A presenter set before the chapter went down to one still shows."""
+        presenters = self.feature_presenters
+        return presenters + [None] * (self.chapter.feature_presentations - len(presenters))
 
     @property
     def is_completed(self) -> bool:

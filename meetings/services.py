@@ -120,7 +120,7 @@ def next_meeting(chapter: Chapter, now: datetime.datetime | None = None) -> Meet
     return (
         Meeting.objects.for_chapter(chapter)
         .upcoming(now)
-        .select_related("chapter", "feature_presenter__user")
+        .select_related("chapter", "feature_presenter__user", "second_feature_presenter__user")
         .first()
     )
 
@@ -225,19 +225,23 @@ def meeting_move(
 def feature_presenter_rotation(*, meeting: Meeting, limit: int = 5):
     """Active members in rotation order: never presented first, then longest ago.
 
-    Members already booked to present at this or a later meeting wait their turn.
+    A presentation in either slot counts. Members already booked to present (in either slot)
+    at this or a later meeting wait their turn.
     """
+    presented_here = Q(feature_presenter=OuterRef("pk")) | Q(
+        second_feature_presenter=OuterRef("pk")
+    )
     presented = (
         Meeting.objects.for_chapter(meeting.chapter_id)
         .counted()
-        .filter(feature_presenter=OuterRef("pk"), local_date__lt=meeting.local_date)
+        .filter(presented_here, local_date__lt=meeting.local_date)
         .order_by("-local_date")
         .values("local_date")[:1]
     )
     booked = (
         Meeting.objects.for_chapter(meeting.chapter_id)
         .counted()
-        .filter(feature_presenter=OuterRef("pk"), local_date__gte=meeting.local_date)
+        .filter(presented_here, local_date__gte=meeting.local_date)
         .exclude(pk=meeting.pk)
     )
     return list(
@@ -250,29 +254,88 @@ def feature_presenter_rotation(*, meeting: Meeting, limit: int = 5):
     )
 
 
+def feature_presenter_suggestions(*, meeting: Meeting, rotation=None) -> list[Member]:
+    """The next in rotation, one for each of the chapter's feature presentations a meeting."""
+    slots = meeting.chapter.feature_presentations
+    if rotation is None:
+        rotation = feature_presenter_rotation(meeting=meeting, limit=slots)
+    return rotation[:slots]
+
+
 def feature_presenter_suggestion(*, meeting: Meeting) -> Member | None:
     """The member who presented longest ago; leaders confirm (or choose someone else)."""
     rotation = feature_presenter_rotation(meeting=meeting, limit=1)
     return rotation[0] if rotation else None
 
 
+def feature_presenters_proposed(*, meeting: Meeting, rotation) -> dict[str, int | None]:
+    """The member the agenda form proposes for each of the chapter's presenter slots (by
+    Meeting field): the presenter confirmed, else the next in rotation in no other slot."""
+    slots = ["feature_presenter", "second_feature_presenter"][
+        : meeting.chapter.feature_presentations
+    ]
+    confirmed = {name: getattr(meeting, f"{name}_id") for name in slots}
+    waiting = (member.pk for member in rotation if member.pk not in confirmed.values())
+    return {name: member_id or next(waiting, None) for name, member_id in confirmed.items()}
+
+
 _UNCHANGED = object()
 
 
 def meeting_agenda_set(
-    *, meeting: Meeting, feature_presenter=_UNCHANGED, education_moment=_UNCHANGED
+    *,
+    meeting: Meeting,
+    feature_presenter=_UNCHANGED,
+    second_feature_presenter=_UNCHANGED,
+    education_moment=_UNCHANGED,
 ) -> Meeting:
-    """Confirm the feature presenter (a Member or None) and/or the education moment."""
+    """Confirm the feature presenters (Members or None) and/or the education moment."""
+    chapter = meeting.chapter
     fields = []
-    if feature_presenter is not _UNCHANGED:
-        if feature_presenter is not None and feature_presenter.chapter_id != meeting.chapter_id:
+    for name, presenter in (
+        ("feature_presenter", feature_presenter),
+        ("second_feature_presenter", second_feature_presenter),
+    ):
+        if presenter is _UNCHANGED:
+            continue
+        if presenter is not None and presenter.chapter_id != meeting.chapter_id:
             raise MeetingError("The feature presenter must be a member of the chapter.")
-        meeting.feature_presenter = feature_presenter
-        fields.append("feature_presenter")
+        fields.append(name)
+    sets_second = second_feature_presenter not in (_UNCHANGED, None)
+    if sets_second and chapter.feature_presentations < 2:
+        raise MeetingError(
+            f"{chapter} has one feature presentation a meeting: choose a single presenter."
+        )
     if education_moment is not _UNCHANGED:
-        meeting.education_moment = (education_moment or "").strip()
         fields.append("education_moment")
-    if fields:
+    if not fields:
+        return meeting
+    with transaction.atomic():
+        # The presenter left unchanged is read under the row lock: two leaders saving one
+        # slot each at once cannot end up with the same member in both.
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        chosen = [
+            locked_id if presenter is _UNCHANGED else getattr(presenter, "pk", None)
+            for presenter, locked_id in (
+                (feature_presenter, locked.feature_presenter_id),
+                (second_feature_presenter, locked.second_feature_presenter_id),
+            )
+        ]
+        if chosen[0] is not None and chosen[0] == chosen[1]:
+            twice = next(
+                presenter for presenter in (feature_presenter, second_feature_presenter)
+                if presenter is not _UNCHANGED
+            )
+            raise MeetingError(
+                f"{twice.full_name} cannot give both feature presentations: "
+                "choose two different members."
+            )
+        if feature_presenter is not _UNCHANGED:
+            meeting.feature_presenter = feature_presenter
+        if second_feature_presenter is not _UNCHANGED:
+            meeting.second_feature_presenter = second_feature_presenter
+        if education_moment is not _UNCHANGED:
+            meeting.education_moment = (education_moment or "").strip()
         meeting.save(update_fields=fields)
     return meeting
 

@@ -4,7 +4,7 @@ Who may do what (every view first scopes the chapter through `get_chapter_for_us
 members of other chapters get 404):
 - any member: the meeting list and pages, the agenda, self check-in from the meeting's link;
 - leaders (President, Vice President, Secretary/Treasurer; admins): move, cancel or holiday a
-  meeting, the feature presenter, attendance, the check-in code, the weekly report's numbers,
+  meeting, the feature presenters, attendance, the check-in code, the weekly report's numbers,
   the absence list, inviting a visitor to apply;
 - the Visitor Host (and leaders): visitors and their follow-up;
 - the Education Coordinator (and leaders): the education moment;
@@ -81,7 +81,10 @@ def _is_htmx(request) -> bool:
 
 def _meeting(access: ChapterAccess, meeting_id: int) -> Meeting:
     return get_object_or_404(
-        Meeting.objects.select_related("chapter", "feature_presenter__user", "report_completed_by"),
+        Meeting.objects.select_related(
+            "chapter", "feature_presenter__user", "second_feature_presenter__user",
+            "report_completed_by",
+        ),
         chapter=access.chapter,
         pk=meeting_id,
     )
@@ -106,7 +109,7 @@ def _context(access: ChapterAccess, **extra) -> dict:
 def meeting_list(request, access):
     now = timezone.now()
     meetings = Meeting.objects.for_chapter(access.chapter).select_related(
-        "chapter", "feature_presenter__user"
+        "chapter", "feature_presenter__user", "second_feature_presenter__user"
     )
     upcoming = list(meetings.upcoming(now)[: services.SCHEDULE_WEEKS])
     past = Paginator(meetings.filter(ends_at__lte=now).order_by("-starts_at"), 13).get_page(
@@ -196,12 +199,12 @@ def meeting_status(request, access, meeting_id):
 
 @chapter_view
 def meeting_agenda(request, access, meeting_id):
-    """Feature presenter (leaders confirm the rotation's suggestion) and education moment."""
+    """Feature presenters (leaders confirm the rotation's suggestion) and education moment."""
     access.require_role(Role.EDUCATION_COORDINATOR)
     meeting = _meeting(access, meeting_id)
     rotation = services.feature_presenter_rotation(meeting=meeting)
     initial = {
-        "feature_presenter": meeting.feature_presenter_id or (rotation[0].pk if rotation else None),
+        **services.feature_presenters_proposed(meeting=meeting, rotation=rotation),
         "education_moment": meeting.education_moment,
     }
     form = AgendaForm(
@@ -221,7 +224,13 @@ def meeting_agenda(request, access, meeting_id):
     return render(
         request,
         "meetings/meeting_agenda.html",
-        _context(access, meeting=meeting, form=form, rotation=rotation),
+        _context(
+            access,
+            meeting=meeting,
+            form=form,
+            rotation=rotation,
+            suggested=services.feature_presenter_suggestions(meeting=meeting, rotation=rotation),
+        ),
         status=400 if form.errors else 200,
     )
 

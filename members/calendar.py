@@ -47,8 +47,10 @@ def meeting_event(meeting, *, stamp: datetime.datetime) -> Event:
     if meeting.link:
         event.add("url", meeting.link)
     lines = []
-    if meeting.feature_presenter_id:
-        lines.append(f"Feature presentation: {meeting.feature_presenter.full_name}")
+    presenters = meeting.feature_presenters
+    if presenters:
+        plural = "s" if len(presenters) > 1 else ""
+        lines.append(f"Feature presentation{plural}: {meeting.feature_presenter_names}")
     if meeting.education_moment:
         lines.append(f"Education moment: {meeting.education_moment}")
     if meeting.note:
@@ -91,7 +93,7 @@ def chapter_feed_ics(chapter: Chapter, *, now: datetime.datetime) -> bytes:
     meetings = (
         Meeting.objects.for_chapter(chapter)
         .filter(starts_at__gte=now - datetime.timedelta(weeks=FEED_WEEKS_BACK))
-        .select_related("chapter", "feature_presenter__user")
+        .select_related("chapter", "feature_presenter__user", "second_feature_presenter__user")
         .order_by("starts_at")
     )
     for meeting in meetings:

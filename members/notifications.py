@@ -422,6 +422,7 @@ def _for_sending():
     """Rows with what their email needs, in one query."""
     return Delivery.objects.select_related(
         "member__user", "member__chapter", "meeting__chapter", "meeting__feature_presenter__user",
+        "meeting__second_feature_presenter__user",
     ).annotate(
         opted_out=Exists(
             NotificationOptOut.objects.filter(member=OuterRef("member"), kind=OuterRef("kind"))
@@ -779,7 +780,7 @@ def reminder_context(meeting) -> dict:
         "zone_name": local_start.tzname(),
         "where": meeting.where,
         "link": meeting.link,
-        "presenter": meeting.feature_presenter if meeting.feature_presenter_id else None,
+        "presenters": meeting.feature_slots,  # one a presentation, None while unconfirmed
     }
 
 

@@ -183,6 +183,7 @@ BUILDERS: dict[type, Callable] = {
 def _meeting_with_people(chapter) -> Meeting:
     meeting = _meeting(chapter)
     meeting.feature_presenter = _member(chapter)
+    meeting.second_feature_presenter = _member(chapter)
     meeting.report_status = Meeting.ReportStatus.COMPLETED
     meeting.report_completed_by = factories.user()
     meeting.report_completed_at = timezone.now()

@@ -298,10 +298,10 @@ def test_meeting_list_query_count_does_not_grow(client_for, member, chapter):
     factories.meeting(chapter, today - datetime.timedelta(days=6))
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
-    presenter = factories.member(chapter)
+    presenter, second = factories.member(chapter), factories.member(chapter)
     for week in range(2, 12):
         factories.meeting(chapter, today + datetime.timedelta(days=week * 7 + 1),
-                          feature_presenter=presenter)
+                          feature_presenter=presenter, second_feature_presenter=second)
         factories.meeting(chapter, today - datetime.timedelta(days=week * 7 - 1))
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200

@@ -308,13 +308,13 @@ def test_another_chapters_delivery_is_404_to_a_leader(client_for, president, oth
 def test_the_feed_costs_the_same_queries_for_2_or_12_meetings(client_for, member, chapter):
     client_for(member).post(reverse("calendar_feed_create", args=[chapter.slug]))
     path = feed_path(member)
-    presenter = factories.member(chapter)
+    presenter, second = factories.member(chapter), factories.member(chapter)
 
     def count(weeks):
         start = Meeting.objects.count()
         for week in range(start, start + weeks):
             factories.meeting(chapter, timezone.now().date() + datetime.timedelta(days=7 * week),
-                              feature_presenter=presenter)
+                              feature_presenter=presenter, second_feature_presenter=second)
         with CaptureQueriesContext(connection) as queries:
             assert Client().get(path).status_code == 200
         return len(queries)

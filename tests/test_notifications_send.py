@@ -11,6 +11,8 @@ import pytest
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from meetings.models import Attendance, Meeting, Visitor
@@ -75,6 +77,38 @@ def test_the_reminder_says_when_where_and_who_presents_in_text_and_html(meeting,
         assert "Priya Patel" in text and "Patel Accounting" in text
         assert "Asking for referrals" in text
     assert message.alternatives[0].mimetype == "text/html"
+
+
+def test_a_chapter_with_two_feature_presentations_names_both_or_says_to_be_announced(meeting):
+    chapter = meeting.chapter
+    chapter.feature_presentations = 2
+    chapter.save()
+    second = factories.member(chapter, first_name="Sam", last_name="Okafor",
+                              business_name="Okafor Print")
+    people = [factories.member(chapter) for _ in range(3)]
+
+    def send(*members) -> int:
+        rows = [reminder_row(meeting, person) for person in members]
+        with CaptureQueriesContext(connection) as queries:
+            notifications.deliveries_send(delivery_ids=[row.pk for row in rows], budget=60)
+        return len(queries)
+
+    one_confirmed = send(people[0], people[1])
+    meeting.second_feature_presenter = second
+    meeting.save()
+    both_confirmed = send(people[2], second)
+    assert both_confirmed == one_confirmed  # the second presenter comes with the chunk's rows
+    unconfirmed, confirmed = mail.outbox[0], mail.outbox[3]
+    for text in (unconfirmed.body, unconfirmed.alternatives[0].content):
+        assert "Priya Patel" in text
+        assert text.count("Feature presentation: ") == 2
+        assert "Feature presentation: to be announced" in text
+    for text in (confirmed.body, confirmed.alternatives[0].content):
+        assert "Priya Patel" in text and "Okafor Print" in text
+        assert "to be announced" not in text
+    assert "- Feature presentation: Sam Okafor (Okafor Print)\n- Education moment" in (
+        confirmed.body
+    )
 
 
 def test_the_reminder_shows_the_chapters_local_time_in_any_zone(member):

@@ -63,7 +63,10 @@ class World:
 
 
 def build_world() -> World:
-    chapter = factories.chapter("Riverside Business Builders", venue="The Mill, Riverside")
+    # Two feature presentations a meeting, so the sweeps see both presenters and both selects.
+    chapter = factories.chapter(
+        "Riverside Business Builders", venue="The Mill, Riverside", feature_presentations=2
+    )
     other_chapter = factories.chapter("Hilltop Networkers")
     president = factories.member(
         chapter,
@@ -88,7 +91,9 @@ def build_world() -> World:
     for _ in range(3):
         factories.member(chapter)
     admin = factories.admin("admin@example.test")
-    meeting = factories.meeting(chapter)
+    meeting = factories.meeting(
+        chapter, feature_presenter=member, second_feature_presenter=vice_president
+    )
     invitation = Invitation.objects.create(
         chapter=chapter,
         email="invitee@example.test",
