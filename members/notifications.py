@@ -42,7 +42,7 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 
@@ -367,15 +367,38 @@ CLAIM_SQL = """
 """
 
 
-def delivery_claim(*, delivery_id: int) -> Claim | None:
-    """Take the row for this send, or None when it is not ours to send."""
+class Sent(NamedTuple):
+    """An email the server accepted, as the ledger records it."""
+
+    delivery_id: int
+    to_email: str
+    message_id: str
+
+
+def delivery_claim(*, delivery_id: int, recording: Sent | None = None) -> Claim | None:
+    """Take the row for this send, or None when it is not ours to send. With `recording` (the
+    chunk's previous email, sent since the last claim), that row is marked sent in the same
+    statement: one commit an email, not two, and still at most that one email unrecorded."""
     token = uuid.uuid4().hex
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL, [Delivery.State.SENDING, token, adapt(now), delivery_id,
-                                   Delivery.State.PENDING, adapt(now + CLAIM_EARLY)])
-        row = cursor.fetchone()
+    params = [Delivery.State.SENDING, token, adapt(now), delivery_id, Delivery.State.PENDING,
+              adapt(now + CLAIM_EARLY)]
+    statement = CLAIM_SQL
+    if recording is not None:
+        if connection.vendor != "postgresql":  # no UPDATE in a WITH: the mark on its own
+            _mark_sent(recording)
+        else:
+            statement = MARK_THEN_CLAIM_SQL
+            params = _mark_sent_params(recording) + params
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            row = cursor.fetchone()
+    except DatabaseError:
+        if statement is MARK_THEN_CLAIM_SQL:
+            _mark_sent(recording)  # the sent email is recorded whatever became of the claim
+        raise
     return Claim(token, *row) if row else None
 
 
@@ -402,6 +425,7 @@ def deliveries_send(*, delivery_ids: list[int], budget: float) -> list[int]:
     loaded = _for_sending().in_bulk(delivery_ids)
     shared: dict = {}  # what the chunk's emails for one meeting have in common, built once
     mailer = mailers.default
+    unrecorded: list[Sent] = []  # the email sent last, recorded with the next claim
     try:
         for index, delivery_id in enumerate(delivery_ids):
             if time.monotonic() - started > budget:
@@ -410,11 +434,15 @@ def deliveries_send(*, delivery_ids: list[int], budget: float) -> list[int]:
                 continue  # no such row (anymore): nothing to send
             try:
                 delivery_send(delivery_id=delivery_id, mailer=mailer,
-                              loaded=loaded[delivery_id], shared=shared)
+                              loaded=loaded[delivery_id], shared=shared, unrecorded=unrecorded)
             except Deferred as deferred:
                 notification_send.apply_async(args=[delivery_id], countdown=deferred.countdown)
     finally:
-        _close_quietly(mailer)
+        try:
+            if unrecorded:
+                _mark_sent(unrecorded.pop())
+        finally:
+            _close_quietly(mailer)
     return []
 
 
@@ -431,14 +459,17 @@ def _for_sending():
 
 
 def delivery_send(*, delivery_id: int, mailer=None, loaded: Delivery | None = None,
-                  shared: dict | None = None) -> str:
+                  shared: dict | None = None, unrecorded: list[Sent] | None = None) -> str:
     """Send one row's email if this call wins the claim. Returns the row's new state, or ""
     when another task has it or it is done. Raises Deferred on a transient failure.
     With `mailer` (an open connection shared by a chunk), the connection is left open; with
     `loaded` (the row read with the rest of its chunk), nothing is read again: the claim
     returns what changed; `shared` keeps what the chunk's emails have in common (see
-    build_message)."""
-    claim = delivery_claim(delivery_id=delivery_id)
+    build_message); with `unrecorded`, the chunk's email sent before this one is recorded
+    with this claim, and this one, once sent, is left there for the next claim (or whoever
+    holds the list) to record."""
+    claim = delivery_claim(delivery_id=delivery_id,
+                           recording=unrecorded.pop() if unrecorded else None)
     if claim is None:
         return ""
     token = claim.token
@@ -461,7 +492,7 @@ def delivery_send(*, delivery_id: int, mailer=None, loaded: Delivery | None = No
         logger.exception("Could not build email for delivery %s", delivery.pk)
         _finish(delivery, token, state=Delivery.State.FAILED, last_error=f"Not built: {error}")
         return Delivery.State.FAILED
-    shared = mailer is not None
+    own_connection = mailer is None
     mailer = mailer or mailers.default
     try:
         mailer.open()
@@ -469,10 +500,14 @@ def delivery_send(*, delivery_id: int, mailer=None, loaded: Delivery | None = No
     except Exception as error:
         _close_quietly(mailer)  # a shared connection opens anew for the next row
         return _send_failed(delivery, token, error)
+    sent = Sent(delivery.pk, message.to[0], message.extra_headers["Message-ID"])
     try:
-        _mark_sent(delivery, message)
+        if unrecorded is None:
+            _mark_sent(sent)
+        else:
+            unrecorded.append(sent)
     finally:
-        if not shared:
+        if own_connection:
             _close_quietly(mailer)
     return Delivery.State.SENT
 
@@ -492,20 +527,24 @@ MARK_SENT_SQL = """
     SET state = %s, sent_at = %s, claim = '', to_email = %s, message_id = %s, last_error = ''
     WHERE id = %s AND state <> %s
 """
+# PostgreSQL runs both in one statement, one transaction; they touch different rows.
+MARK_THEN_CLAIM_SQL = f"WITH marked AS ({MARK_SENT_SQL}) {CLAIM_SQL}"
 
 
-def _mark_sent(delivery: Delivery, message: "NotificationEmail") -> None:
+def _mark_sent_params(sent: Sent) -> list:
+    sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    return [Delivery.State.SENT, sent_at, sent.to_email, sent.message_id, sent.delivery_id,
+            Delivery.State.SENT]
+
+
+def _mark_sent(sent: Sent) -> None:
     """Record the server's acceptance. A sent row is never claimed again, so whoever holds the
     claim, the ledger must say sent; a brief database hiccup is retried rather than risking a
     second copy through the sweep."""
     for attempt in range(5):
         try:
-            sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
             with connection.cursor() as cursor:
-                cursor.execute(MARK_SENT_SQL, [
-                    Delivery.State.SENT, sent_at, message.to[0],
-                    message.extra_headers["Message-ID"], delivery.pk, Delivery.State.SENT,
-                ])
+                cursor.execute(MARK_SENT_SQL, _mark_sent_params(sent))
             return
         except DatabaseError:
             if attempt == 4:
@@ -639,6 +678,8 @@ class MeetingEmail:
     # One MIME boundary per multipart part ("mixed", "alternative") for all the copies, so
     # their Content-Type headers are alike and written once (see NotificationEmail).
     boundaries: dict[str, str]
+    # The written form of the parts every copy shares (see mail_policy.LedgerMessage).
+    kept: dict[int, tuple]
 
     @classmethod
     def build(cls, delivery: Delivery, *, now: datetime.datetime) -> "MeetingEmail":
@@ -650,14 +691,15 @@ class MeetingEmail:
             subject = f"Your week at {chapter.name}: {meeting.local_date:%-d %B %Y}"
         else:
             subject = f"Chapter summary for {chapter.name}: {meeting.local_date:%-d %B %Y}"
+        ics = (_ics_part(calendar.meeting_ics(meeting, stamp=now))
+               if delivery.kind == NotificationKind.REMINDER else None)
         return cls(
             context=context,
             subject=subject,
             list_id=f"{chapter.name} <{chapter.slug}.{delivery.kind}.{calendar.site_host()}>",
-            ics=_ics_part(calendar.meeting_ics(meeting, stamp=now))
-            if delivery.kind == NotificationKind.REMINDER
-            else None,
+            ics=ics,
             boundaries={"mixed": mime_boundary(), "alternative": mime_boundary()},
+            kept={} if ics is None else {id(ics): (None, b"")},
         )
 
 
@@ -667,8 +709,9 @@ def mime_boundary() -> str:
 
 
 class NotificationEmail(EmailMultiAlternatives):
-    """A ledger email. Written out with a policy that parses and folds each header its copies
-    share once, not once a copy (see members/mail_policy.py); the bytes are the same.
+    """A ledger email. Built with a policy that parses and folds each header its copies share
+    once, not once a copy, and written out by mail_policy.write, which writes a part the copies
+    share (the .ics) once too (see members/mail_policy.py); the bytes are the same.
 
     Its multipart parts take the boundaries in `boundaries` (by subtype) rather than new
     random ones, so a chunk's copies share those headers too. Python's generator checks only
@@ -676,9 +719,13 @@ class NotificationEmail(EmailMultiAlternatives):
     that is checked here, for each copy, and a copy whose text holds it gets a fresh one."""
 
     boundaries: dict[str, str] = {}
+    kept: dict[int, tuple] | None = None
 
     def message(self, *, policy=email.policy.default):
         message = super().message(policy=mail_policy.remembering(policy))
+        # Django builds a plain EmailMessage; ours differs only in how it is written out.
+        message.__class__ = mail_policy.LedgerMessage
+        message.kept = self.kept
         taken: list[str] = []
         for part in message.walk():
             if part.is_multipart():
@@ -745,7 +792,7 @@ def build_message(delivery: Delivery, *, now: datetime.datetime,
             "X-Chapterhouse-Kind": delivery.kind,
         },
     )
-    message.boundaries = common.boundaries
+    message.boundaries, message.kept = common.boundaries, common.kept
     message.attach_alternative(html, "text/html")
     if common.ics is not None:
         # One part object for every copy: nothing writes to it once built.
@@ -763,6 +810,18 @@ def _ics_part(ics: bytes) -> MIMEPart:
         filename="meeting.ics",
     )
     return part
+
+
+def warm_up() -> None:
+    """Load what every email needs and a process would otherwise load on its first one: the
+    URLconf (every email links to the site), the email templates, the modules imported on
+    first use. The worker calls this before it forks its processes (config/celery.py)."""
+    from members import tallies  # noqa: F401 - imported here for the tallies' first use
+
+    reverse("notification_preferences", args=["warm-up"])
+    for kind in NotificationKind.values:
+        for form in ("txt", "html"):
+            get_template(f"notifications/email/{kind}.{form}")
 
 
 def reminder_context(meeting) -> dict:
