@@ -1,4 +1,5 @@
-"""A believable demo region: chapters, members, 26 weeks of meetings, PALMS and slips.
+"""A believable demo region: chapters, members, 26 weeks of meetings, PALMS and slips, and
+the membership applications each chapter's committee is working on.
 
 Used by `manage.py seed_demo`. Everything is drawn from one seeded `random.Random`, so the
 same options give the same data, and written with `bulk_create` so benchmark-size regions
@@ -29,7 +30,17 @@ from meetings.services import (
     meetings_schedule,
     next_meeting,
 )
-from members.models import AuditEntry, LeadershipRole, LeaveOfAbsence, Member, Role, User
+from members.audit import plain
+from members.models import (
+    Application,
+    AuditEntry,
+    Invitation,
+    LeadershipRole,
+    LeaveOfAbsence,
+    Member,
+    Role,
+    User,
+)
 from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou, Tier
 
 DEMO_DOMAIN = "demo.chapterhouse.test"
@@ -237,6 +248,23 @@ VISITOR_TRADES = [
     ("Drone photographer", "Aerial Imaging"), ("Bike repair", "Cycles"),
     ("Skip hire", "Skip Hire"), ("Sign language interpreter", "Signing Services"),
 ]
+APPLICATION_NOTES = [
+    "Visited twice and brought a guest the second time.",
+    "Keen to start straight away; has spoken to three members since visiting.",
+    "Can make every meeting; references attached to the paper form.",
+    "Sponsor has used them for two years and recommends them warmly.",
+]
+# Someone whose classification a member holds: the committee sees the conflict.
+CONFLICT_NOTE = "Found us online; open to a neighbouring classification if theirs is taken."
+APPROVAL_REASONS = [
+    "References checked with two of their clients.",
+    "Strong references; sponsor vouches for them.",
+]
+DECLINE_REASONS = [
+    "Cannot commit to weekly attendance this year; welcome to reapply.",
+    "References did not come back; welcome to reapply in three months.",
+    "Their business overlaps closely with an existing member's; suggested a nearby chapter.",
+]
 
 
 @dataclass(frozen=True)
@@ -355,6 +383,8 @@ class ChapterPlan:
     held_weeks: list[int]
     vice_president: User
     visitor_host: User
+    membership_committee: User
+    visitors: list[Visitor] = field(default_factory=list)
 
 
 @dataclass
@@ -404,7 +434,8 @@ def demo_region_seed(
         raise ValueError("Weeks must be at least 1.")
     builder = _RegionBuilder(seed=seed, now=now or timezone.now(), weeks=weeks)
     with transaction.atomic(), _dated_rows(
-        Chapter, Member, LeaveOfAbsence, Referral, ThankYou, OneToOne, CEU, Testimonial, Visitor
+        Chapter, Member, LeaveOfAbsence, Referral, ThankYou, OneToOne, CEU, Testimonial, Visitor,
+        Application, Invitation,
     ):
         builder.catalogue()
         builder.admin()
@@ -412,6 +443,8 @@ def demo_region_seed(
             plan = builder.chapter(index, members)
             if index == 1:
                 builder.cross_chapter(builder.plans[0], plan)
+        # Last, so the draws for everything above stay what they were before applications.
+        builder.applications()
     return DemoSummary(chapters=[p.chapter for p in builder.plans], counts=builder.counts)
 
 
@@ -489,13 +522,13 @@ class _RegionBuilder:
         )
         self._count("chapters", 1)
         seats = self._members(chapter, template, size, first=index == 0)
-        vice_president, visitor_host = self._leadership(chapter, seats)
+        vice_president, visitor_host, committee = self._leadership(chapter, seats)
         past = self._past_meetings(chapter, seats, vice_president)
         self._count("meetings", meetings_schedule(chapter=chapter, now=self.now))
         self._next_agenda(chapter)
         held_weeks = [k for k, m in enumerate(past) if m.status == Meeting.Status.HELD]
         plan = ChapterPlan(chapter, template, seats, past, held_weeks, vice_president,
-                           visitor_host)
+                           visitor_host, committee)
         self.plans.append(plan)
         self._leaves(plan)
         self._attendance(plan)
@@ -617,7 +650,7 @@ class _RegionBuilder:
             return f"07700 900{self.rng.randrange(1000):03d}"
         return f"(312) 555-01{self.rng.randrange(100):02d}"
 
-    def _leadership(self, chapter: Chapter, seats: list[Seat]) -> tuple[User, User]:
+    def _leadership(self, chapter: Chapter, seats: list[Seat]) -> tuple[User, User, User]:
         today = self.now.astimezone(chapter.zone).date()
         starts_on = today - datetime.timedelta(days=120)
         ends_on = starts_on + datetime.timedelta(days=364)
@@ -635,7 +668,8 @@ class _RegionBuilder:
         LeadershipRole.objects.bulk_create(roles)
         self._count("leadership roles", len(roles))
         by_role = {r.role: r.member.user for r in roles}
-        return by_role[Role.VICE_PRESIDENT], by_role[Role.VISITOR_HOST]
+        return (by_role[Role.VICE_PRESIDENT], by_role[Role.VISITOR_HOST],
+                by_role[Role.MEMBERSHIP_COMMITTEE])
 
     def _past_meetings(self, chapter, seats, vice_president) -> list[Meeting]:
         rng = self.rng
@@ -930,7 +964,205 @@ class _RegionBuilder:
                     created_at=meeting.starts_at + datetime.timedelta(minutes=rng.randint(5, 60)),
                 ))
         Visitor.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        plan.visitors = rows
         self._count("visitors", len(rows))
+
+    # Membership applications -----------------------------------------------------------
+    #
+    # Written as the services in members/membership.py leave them (audit entries, the
+    # invitation of an approval, the visitor marked "Applied"), but in bulk and backdated:
+    # the services stamp the moment of the seed and queue a real invitation email.
+
+    def applications(self) -> None:
+        """Every chapter's Membership Committee has applications to work."""
+        applications, entries, applied = [], [], []
+        for plan in self.plans:
+            for application in self._applications(plan):
+                applications.append(application)
+                entries += self._application_audit(plan, application)
+                if application.visitor is not None:
+                    applied.append(application.visitor.pk)
+        Invitation.objects.bulk_create(
+            [a.invitation for a in applications if a.invitation is not None],
+            batch_size=BATCH_SIZE,
+        )
+        Application.objects.bulk_create(applications, batch_size=BATCH_SIZE)
+        AuditEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+        Visitor.objects.filter(pk__in=applied).update(follow_up=Visitor.FollowUp.APPLIED)
+        self._count("applications", len(applications))
+
+    def _applications(self, plan: ChapterPlan) -> list[Application]:
+        """Waiting ones (visitors' with their sponsor, and one in a classification a member
+        holds), one approved whose invitation is still open, and one declined."""
+        rng, now, chapter = self.rng, self.now, plan.chapter
+        week_of = {meeting.pk: k for k, meeting in enumerate(plan.past)}
+        # Classifications nobody else may be approved for: the members' and each open
+        # application's (one application per free classification keeps the badges clear).
+        used = {s.member.classification_id for s in plan.seats}
+        names = {(s.member.user.first_name, s.member.user.last_name) for s in plan.seats}
+        visitors = [v for v in plan.visitors
+                    if v.attended and v.email and v.classification is not None]
+        # Visitors of the last two months still being followed up, the most recent first.
+        followed_up = [v for v in visitors if 1 <= week_of[v.meeting_id] <= 8
+                       and v.follow_up != Visitor.FollowUp.NOT_INTERESTED
+                       and v.follow_up != Visitor.FollowUp.APPLIED]
+        # Those marked "Applied" long ago: their application was decided back then.
+        applied_before = [v for v in visitors if week_of[v.meeting_id] >= 4
+                          and v.follow_up == Visitor.FollowUp.APPLIED]
+        applications = []
+
+        def from_visitor(candidates, *, before: datetime.datetime) -> Application | None:
+            for visitor in candidates:
+                if visitor.classification_id not in used and visitor.meeting.ends_at < before:
+                    candidates.remove(visitor)
+                    used.add(visitor.classification_id)
+                    return self._visitor_application(plan, visitor, names)
+            return None
+
+        def open_classification() -> Classification | None:
+            free = [c for c in self.classifications.values() if c.pk not in used]
+            if not free:
+                return None
+            classification = rng.choice(free)
+            used.add(classification.pk)
+            return classification
+
+        # Waiting, received in the last ten days: two visitors' with the member who brought
+        # them as sponsor (short of visitors, two contacts a member passed on).
+        for _ in range(2):
+            waiting = from_visitor(followed_up, before=now - datetime.timedelta(days=1))
+            if waiting is None and (classification := open_classification()):
+                waiting = self._applicant(plan, classification, names)
+                waiting.sponsor = rng.choice(plan.seats).member
+            if waiting is not None:
+                received_after = now - datetime.timedelta(days=10)
+                if waiting.visitor is not None:
+                    received_after = max(received_after, waiting.visitor.meeting.ends_at)
+                waiting.created_at = self._moment(received_after, now)
+                applications.append(waiting)
+
+        # Approved a few days ago: the invitation is open for the rest of the chapter's
+        # approval window, so the hourly membership_dispatch does not lapse it.
+        window = datetime.timedelta(days=chapter.approval_window_days)
+        decided_at = now - window * rng.uniform(0.2, 0.5)
+        approved = from_visitor(followed_up, before=decided_at - datetime.timedelta(days=2))
+        if approved is None and (classification := open_classification()):
+            approved = self._applicant(plan, classification, names)
+            approved.sponsor = rng.choice(plan.seats).member
+        if approved is not None:
+            received_after = decided_at - datetime.timedelta(days=12)
+            if approved.visitor is not None:
+                received_after = max(received_after, approved.visitor.meeting.ends_at)
+            approved.created_at = self._moment(received_after, decided_at)
+            approved.status = Application.Status.APPROVED
+            approved.decided_by = plan.membership_committee
+            approved.decided_at = decided_at
+            approved.decision_reason = rng.choice(APPROVAL_REASONS)
+            approved.invitation = Invitation(
+                chapter=chapter, email=approved.email, first_name=approved.first_name,
+                last_name=approved.last_name, classification=approved.classification,
+                business_name=approved.business_name, invited_by=plan.membership_committee,
+                created_at=decided_at, expires_at=decided_at + window,
+            )
+            applications.append(approved)
+
+        # Waiting too: someone whose classification a member holds, so the conflict shows.
+        holder = rng.choice(plan.seats).member
+        conflict = self._applicant(plan, holder.classification, names)
+        conflict.note = CONFLICT_NOTE
+        conflict.created_at = now - self._hours(30, 9 * 24)
+        applications.append(conflict)
+
+        # Declined weeks ago: a visitor who applied back then, or someone who wrote in.
+        declined = from_visitor(applied_before, before=now)
+        if declined is None:
+            classification = rng.choice(list(self.classifications.values()))
+            declined = self._applicant(plan, classification, names)
+        received_after = (declined.visitor.meeting.ends_at if declined.visitor
+                          else now - datetime.timedelta(weeks=8))
+        declined.created_at = received_after + self._hours(6, 4 * 24)
+        declined.status = Application.Status.DECLINED
+        declined.decided_by = plan.membership_committee
+        declined.decided_at = min(
+            now - datetime.timedelta(hours=1),
+            declined.created_at + self._hours(3 * 24, 10 * 24),
+        )
+        declined.decision_reason = rng.choice(DECLINE_REASONS)
+        applications.append(declined)
+        return applications
+
+    def _visitor_application(
+        self, plan: ChapterPlan, visitor: Visitor, names: set[tuple[str, str]]
+    ) -> Application:
+        """A visitor handed over to membership, as visitor_invite_to_apply records it."""
+        first_name, _, last_name = visitor.name.partition(" ")
+        names.add((first_name, last_name))
+        return Application(
+            chapter=plan.chapter, first_name=first_name, last_name=last_name or first_name,
+            email=visitor.email, phone=visitor.phone,
+            business_name=visitor.company or visitor.name, classification=visitor.classification,
+            note=self.rng.choice(APPLICATION_NOTES), sponsor=visitor.invited_by, visitor=visitor,
+            created_by=plan.visitor_host,
+        )
+
+    def _applicant(
+        self, plan: ChapterPlan, classification: Classification, names: set[tuple[str, str]]
+    ) -> Application:
+        """Someone who applied without visiting, named like no member or other applicant."""
+        rng = self.rng
+        while (name := rng.choice(self.names)) in names:
+            pass
+        names.add(name)
+        first_name, last_name = name
+        uk = plan.template.currency == "GBP"
+        return Application(
+            chapter=plan.chapter, first_name=first_name, last_name=last_name,
+            email=self._email(first_name, last_name, plan.chapter.slug), phone=self._phone(uk),
+            business_name=self._business_name(
+                last_name, self.trades[classification.name], rng.choice(plan.template.towns), uk),
+            classification=classification, created_by=plan.membership_committee,
+        )
+
+    def _application_audit(self, plan: ChapterPlan, application: Application) -> list[AuditEntry]:
+        """The entries application_create, _approve and _decline write."""
+        Status, Action = Application.Status, AuditEntry.Action
+
+        def entry(action, summary, at, actor, before, after) -> AuditEntry:
+            return AuditEntry(
+                chapter=plan.chapter, application=application, actor=actor, action=action,
+                summary=summary[:255], at=at,
+                before={key: plain(value) for key, value in before.items()},
+                after={key: plain(value) for key, value in after.items()},
+            )
+
+        classification = application.classification
+        entries = [entry(Action.APPLICATION_RECEIVED, f"Application received for {classification}",
+                         application.created_at, application.created_by, {},
+                         {"classification": classification, "status": Status.PENDING})]
+        decided = {"status": application.status, "reason": application.decision_reason}
+        if application.status == Status.APPROVED:
+            until = plan.chapter.local(application.invitation.expires_at)
+            entries.append(entry(
+                Action.APPLICATION_APPROVED,
+                f"Approved for {classification}; invitation valid until {until:%d %b %Y}",
+                application.decided_at, application.decided_by, {"status": Status.PENDING},
+                decided,
+            ))
+        elif application.status == Status.DECLINED:
+            entries.append(entry(
+                Action.APPLICATION_DECLINED, f"Declined: {application.decision_reason}",
+                application.decided_at, application.decided_by, {"status": Status.PENDING},
+                decided,
+            ))
+        return entries
+
+    def _hours(self, low: int, high: int) -> datetime.timedelta:
+        """Between low and high hours, to the minute."""
+        return datetime.timedelta(minutes=self.rng.randint(low * 60, high * 60))
+
+    def _moment(self, after: datetime.datetime, before: datetime.datetime) -> datetime.datetime:
+        """A moment somewhere between the two, not at either end."""
+        return after + (before - after) * self.rng.uniform(0.2, 0.8)
 
     # Small draws -----------------------------------------------------------------------
 

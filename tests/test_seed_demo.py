@@ -7,7 +7,9 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from chapters.demo import (
     ADMIN_EMAIL,
@@ -19,7 +21,17 @@ from chapters.demo import (
 from chapters.models import Chapter
 from meetings.models import Attendance, Meeting, Palms, Visitor
 from meetings.services import meeting_times, schedule_slots
-from members.models import LeadershipRole, LeaveOfAbsence, Member, Role, User
+from members import membership
+from members.models import (
+    Application,
+    AuditEntry,
+    Invitation,
+    LeadershipRole,
+    LeaveOfAbsence,
+    Member,
+    Role,
+    User,
+)
 from referrals import models as slips
 from referrals.models import CEU, OneToOne, Referral, ThankYou, Tier
 
@@ -44,7 +56,8 @@ def seeded(debug_on):
 
 def row_counts() -> dict[str, int]:
     models = [User, EmailAddress, Chapter, Member, LeadershipRole, Meeting, Attendance, Visitor,
-              Referral, ThankYou, OneToOne, CEU, slips.Testimonial]
+              Referral, ThankYou, OneToOne, CEU, slips.Testimonial, Application, Invitation,
+              AuditEntry]
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -205,6 +218,99 @@ def test_meetings_cover_26_weeks_then_the_schedule(seeded):
         assert not upcoming.exclude(status=Meeting.Status.SCHEDULED).exists()
 
 
+def committee_member(chapter: Chapter) -> Member:
+    return Member.objects.filter(
+        chapter=chapter, roles__role=Role.MEMBERSHIP_COMMITTEE).order_by("pk").first()
+
+
+@pytest.mark.parametrize("persona", ["committee", "president"])
+def test_applications_page_gives_the_committee_work(seeded, client, persona):
+    """Waiting applications (a visitor's among them, one in a taken classification), an
+    approval whose invitation is out, and a declined one, as the committee sees them."""
+    chapters = Chapter.objects.order_by("pk")
+    if persona == "president":
+        viewers = [(chapters[0], User.objects.get(email=PRESIDENT_EMAIL))]
+    else:
+        viewers = [(chapter, committee_member(chapter).user) for chapter in chapters]
+    for chapter, user in viewers:
+        client.force_login(user)
+        url = reverse("application_list", args=[chapter.slug])
+        page = client.get(url)
+        assert page.status_code == 200
+        shown = list(page.context["applications"])
+        content = page.content.decode()
+        pending = [a for a in shown if a.status == Application.Status.PENDING]
+        assert len(pending) >= 3
+        assert any(a.visitor_id and a.sponsor_id for a in pending)
+        taken = [a for a in pending if a.classification_taken]
+        assert len(taken) == 1
+        assert escape(f"Classification taken by {taken[0].holder_name}") in content
+        assert "Classification free" in content
+        assert "Classification kept for" not in content
+        [approved] = [a for a in shown if a.status == Application.Status.APPROVED]
+        assert "Approved: invitation sent" in content
+        assert "invitation works until" in content
+        assert escape(approved.full_name) in content
+
+        decided = client.get(url, {"show": "decided"})
+        [declined] = decided.context["applications"]
+        assert declined.status == Application.Status.DECLINED
+        assert "Declined" in decided.content.decode()
+        detail = client.get(reverse("application_detail", args=[chapter.slug, declined.pk]))
+        assert escape(declined.decision_reason) in detail.content.decode()
+
+        conflict = client.get(reverse("application_detail", args=[chapter.slug, taken[0].pk]))
+        assert "<strong>Conflict:</strong>" in conflict.content.decode()
+        # The real service agrees: the member holding the classification stands in the way.
+        refused = client.post(
+            reverse("application_approve", args=[chapter.slug, taken[0].pk]),
+            {"approve-reason": ""},
+        )
+        assert refused.status_code == 400
+        assert "is already taken" in refused.content.decode()
+
+
+def test_demo_applications_are_what_the_services_would_have_left(seeded):
+    now = timezone.now()
+    for chapter in Chapter.objects.all():
+        applications = Application.objects.for_chapter(chapter).select_related(
+            "visitor__meeting", "invitation")
+        assert applications.count() == 5
+        for application in applications:
+            assert application.created_at < now
+            assert AuditEntry.objects.filter(
+                application=application, action=AuditEntry.Action.APPLICATION_RECEIVED,
+                at=application.created_at).count() == 1
+            if application.status != Application.Status.PENDING:
+                assert application.created_at < application.decided_at < now
+            visitor = application.visitor
+            if visitor is not None:
+                assert visitor.meeting.chapter_id == chapter.pk and visitor.attended
+                assert visitor.follow_up == Visitor.FollowUp.APPLIED
+                assert application.sponsor_id == visitor.invited_by_id
+                assert application.email == visitor.email
+                assert visitor.meeting.ends_at < application.created_at
+
+        approved = applications.get(status=Application.Status.APPROVED)
+        invitation = approved.invitation
+        assert Invitation.objects.pending().filter(pk=invitation.pk).exists()
+        assert (invitation.email, invitation.classification_id) == (
+            approved.email, approved.classification_id)
+        assert invitation.expires_at == approved.decided_at + datetime.timedelta(
+            days=chapter.approval_window_days)
+        assert AuditEntry.objects.filter(
+            application=approved, action=AuditEntry.Action.APPLICATION_APPROVED).exists()
+        assert not approved.classification.members.current().filter(chapter=chapter).exists()
+
+        declined = applications.get(status=Application.Status.DECLINED)
+        assert declined.decision_reason
+        assert AuditEntry.objects.filter(
+            application=declined, action=AuditEntry.Action.APPLICATION_DECLINED,
+            after__reason=declined.decision_reason).exists()
+    # The hourly membership_dispatch finds nothing to lapse, today or tomorrow.
+    assert membership.applications_lapse(now=now + datetime.timedelta(days=1)) == 0
+
+
 def test_second_run_adds_nothing(seeded):
     before = row_counts()
     output = seed()
@@ -237,6 +343,10 @@ def test_small_custom_size_gives_exact_counts(debug_on):
     assert Member.objects.filter(user__email__in=[PRESIDENT_EMAIL, MEMBER_EMAIL]).count() == 2
     for chapter in chapters:
         assert chapter.members.count() == 6
+    # Per chapter: two waiting, one waiting in a taken classification, one approved (with its
+    # invitation) and one declined.
+    assert counts["Application"] == 3 * 5
+    assert counts["Invitation"] == 3
 
 
 def test_same_seed_gives_the_same_data(db):
@@ -245,7 +355,9 @@ def test_same_seed_gives_the_same_data(db):
     def snapshot():
         return list(Referral.objects.order_by("pk").values_list(
             "giver__user__email", "receiver__user__email", "tier", "temperature", "status",
-            "prospect_name", "created_at"))
+            "prospect_name", "created_at")) + list(Application.objects.order_by("pk").values_list(
+                "email", "classification__name", "status", "sponsor__user__email",
+                "created_at", "decided_at"))
 
     demo_region_seed(chapters=2, members=5, weeks=3, seed=7, now=now)
     first = snapshot()
