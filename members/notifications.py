@@ -11,8 +11,8 @@ How an email goes out:
    before each email it claims that row with one conditional UPDATE (pending and due ->
    sending). A second task for the same row, a retry or a redelivered message loses the
    claim and sends nothing. A retry (`notification_send(delivery_id)`) is one row's task.
-3. The row is marked sent as soon as the SMTP server accepted the message, before the
-   connection is closed.
+3. The row is marked sent once the SMTP server accepted the message: in a chunk, in the same
+   statement that claims the next row (one commit an email), the last one on its own.
 4. A transient failure (connection refused, 4xx, timeout) puts the row back to pending with
    exponential backoff; a permanent one (5xx, a bad address) marks it failed with the error.
 5. Every tick also sweeps: pending rows nobody picked up are enqueued again, and a claim older
