@@ -201,7 +201,7 @@ CHOSEN_IDS = "SELECT meeting_id FROM palms_meetings"
 
 def _union(by_week: bool, member_ids: list[int] | None) -> tuple[str, tuple]:
     """The ten branches, one per source of figures, over the meetings in CHOSEN."""
-    chosen = RawSQL(CHOSEN_IDS, ())  # noqa: S611  # nosec B611 - a fixed statement, no value
+    chosen = RawSQL(CHOSEN_IDS, ())  # noqa: S611 - a fixed statement, no value  # nosec B611
     parts, params = [], []
     for slips, whose, meeting, figures in _sources():
         slips = slips.filter(**{f"{meeting}__in": chosen})
