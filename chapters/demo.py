@@ -1027,33 +1027,36 @@ class _RegionBuilder:
             used.add(classification.pk)
             return classification
 
-        # Waiting, received in the last ten days: two visitors' with the member who brought
-        # them as sponsor (short of visitors, two contacts a member passed on).
+        def sponsored(*, visited_before, received_after, received_before) -> Application | None:
+            """A visitor's application with the member who brought them as sponsor (short of
+            visitors, a contact a member passed on), received in the given span and not
+            before the visit."""
+            application = from_visitor(followed_up, before=visited_before)
+            if application is None and (classification := open_classification()):
+                application = self._applicant(plan, classification, names)
+                application.sponsor = rng.choice(plan.seats).member
+            if application is not None:
+                if application.visitor is not None:
+                    received_after = max(received_after, application.visitor.meeting.ends_at)
+                application.created_at = self._moment(received_after, received_before)
+            return application
+
+        # Waiting, received in the last ten days: two.
         for _ in range(2):
-            waiting = from_visitor(followed_up, before=now - datetime.timedelta(days=1))
-            if waiting is None and (classification := open_classification()):
-                waiting = self._applicant(plan, classification, names)
-                waiting.sponsor = rng.choice(plan.seats).member
+            waiting = sponsored(visited_before=now - datetime.timedelta(days=1),
+                                received_after=now - datetime.timedelta(days=10),
+                                received_before=now)
             if waiting is not None:
-                received_after = now - datetime.timedelta(days=10)
-                if waiting.visitor is not None:
-                    received_after = max(received_after, waiting.visitor.meeting.ends_at)
-                waiting.created_at = self._moment(received_after, now)
                 applications.append(waiting)
 
         # Approved a few days ago: the invitation is open for the rest of the chapter's
         # approval window, so the hourly membership_dispatch does not lapse it.
         window = datetime.timedelta(days=chapter.approval_window_days)
         decided_at = now - window * rng.uniform(0.2, 0.5)
-        approved = from_visitor(followed_up, before=decided_at - datetime.timedelta(days=2))
-        if approved is None and (classification := open_classification()):
-            approved = self._applicant(plan, classification, names)
-            approved.sponsor = rng.choice(plan.seats).member
+        approved = sponsored(visited_before=decided_at - datetime.timedelta(days=2),
+                             received_after=decided_at - datetime.timedelta(days=12),
+                             received_before=decided_at)
         if approved is not None:
-            received_after = decided_at - datetime.timedelta(days=12)
-            if approved.visitor is not None:
-                received_after = max(received_after, approved.visitor.meeting.ends_at)
-            approved.created_at = self._moment(received_after, decided_at)
             approved.status = Application.Status.APPROVED
             approved.decided_by = plan.membership_committee
             approved.decided_at = decided_at
