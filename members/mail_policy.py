@@ -87,9 +87,10 @@ NEWLINES = re.compile(r"\r\n|\r|\n")  # what Python's generator takes for a line
 class LedgerMessage(EmailMessage):
     """A ledger email as NotificationEmail.message() returns it: the standard message object,
     written out by `write` below. `kept` holds the written form of parts a chunk's copies share
-    (the reminder's .ics), by id of the part, which the chunk keeps alive."""
+    (the reminder's .ics), keyed by the part object itself (messages hash by identity), so a
+    copy of the message, whose parts are copies, never takes another part's bytes."""
 
-    kept: dict[int, tuple] | None = None
+    kept: dict[Message, tuple] | None = None
 
     def as_bytes(self, unixfrom=False, policy=None):
         if unixfrom:
@@ -110,11 +111,11 @@ def write(message: EmailMessage, policy: EmailPolicy, kept: dict | None = None) 
 
 
 def _write_part(part: Message, policy: EmailPolicy, chunks: list[bytes], kept) -> None:
-    if kept is not None and id(part) in kept:
-        written_with, written = kept[id(part)]
+    if kept is not None and part in kept:  # by the part itself: messages hash by identity
+        written_with, written = kept[part]
         if written_with is not policy:
             written = _write_alone(part, policy, None)
-            kept[id(part)] = (policy, written)
+            kept[part] = (policy, written)
         chunks.append(written)
         return
     maintype, subtype = part.get_content_maintype(), part.get_content_subtype()

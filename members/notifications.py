@@ -679,7 +679,7 @@ class MeetingEmail:
     # their Content-Type headers are alike and written once (see NotificationEmail).
     boundaries: dict[str, str]
     # The written form of the parts every copy shares (see mail_policy.LedgerMessage).
-    kept: dict[int, tuple]
+    kept: dict[MIMEPart, tuple]
 
     @classmethod
     def build(cls, delivery: Delivery, *, now: datetime.datetime) -> "MeetingEmail":
@@ -699,7 +699,7 @@ class MeetingEmail:
             list_id=f"{chapter.name} <{chapter.slug}.{delivery.kind}.{calendar.site_host()}>",
             ics=ics,
             boundaries={"mixed": mime_boundary(), "alternative": mime_boundary()},
-            kept={} if ics is None else {id(ics): (None, b"")},
+            kept={} if ics is None else {ics: (None, b"")},
         )
 
 
@@ -719,7 +719,7 @@ class NotificationEmail(EmailMultiAlternatives):
     that is checked here, for each copy, and a copy whose text holds it gets a fresh one."""
 
     boundaries: dict[str, str] = {}
-    kept: dict[int, tuple] | None = None
+    kept: dict[MIMEPart, tuple] | None = None
 
     def message(self, *, policy=email.policy.default):
         message = super().message(policy=mail_policy.remembering(policy))

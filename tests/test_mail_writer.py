@@ -1,6 +1,8 @@
 """members/mail_policy.write: the same bytes as Python's own generator, for every shape of
 email it may be handed."""
 
+import copy
+import gc
 from email import message_from_bytes, policy
 from email.generator import BytesGenerator
 from email.message import EmailMessage, MIMEPart
@@ -100,11 +102,11 @@ def test_writes_what_the_generator_writes(name, chosen):
 def test_a_shared_part_is_written_once_and_reused_for_its_policy_only():
     message = odd_shapes()["reminder"]
     ics = message.get_payload()[-1]
-    kept = {id(ics): (None, b"")}
+    kept = {ics: (None, b"")}
     first = mail_policy.write(message, policy.SMTP, kept)
     assert first == generated(message, policy.SMTP)
-    assert kept[id(ics)][1] in first
-    kept[id(ics)] = (policy.SMTP, b"KEPT\r\n")  # what a second copy finds
+    assert kept[ics][1] in first
+    kept[ics] = (policy.SMTP, b"KEPT\r\n")  # what a second copy finds
     assert b"KEPT\r\n" in mail_policy.write(message, policy.SMTP, kept)
     assert mail_policy.write(message, policy.default, kept) == generated(message, policy.default)
 
@@ -117,3 +119,20 @@ def test_a_ledger_message_writes_through_as_bytes_and_bytes():
     assert bytes(message) == expected
     assert message.as_bytes(policy=policy.default) == generated(message, policy.default)
     assert message.as_bytes(unixfrom=True).startswith(b"From nobody ")
+
+
+def test_a_copy_of_a_ledger_message_writes_what_the_generator_writes():
+    """Django's test outbox deep-copies each email: its kept parts are copies too, and the
+    original parts may be gone, their memory reused by other objects."""
+    message = odd_shapes()["reminder"]
+    ics = message.get_payload()[-1]
+    message.__class__ = mail_policy.LedgerMessage
+    message.kept = {ics: (None, b"")}
+    expected = generated(message, policy.SMTP)
+    assert message.as_bytes() == expected
+    copied = copy.deepcopy(message)
+    del message, ics
+    gc.collect()
+    for _ in range(2):
+        assert copied.as_bytes() == expected
+        assert copied.as_bytes(policy=policy.default) == generated(copied, policy.default)
