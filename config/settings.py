@@ -182,7 +182,7 @@ if EMAIL_HOST:
         raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "config.mail.EmailBackend",
             "OPTIONS": {
                 "host": EMAIL_HOST,
                 "port": _email_port,

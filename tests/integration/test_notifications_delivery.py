@@ -71,6 +71,11 @@ class Sink:
         self.waiting = 0
         self.release = threading.Event()
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        # As Postfix and the large relays do: the envelope may come in one write (RFC 2920).
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         if self.holding:
             self.waiting += 1
