@@ -262,6 +262,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A worker that loses the broker stops its acks_late tasks instead of finishing them while the
 # broker hands the same messages to another worker.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Whether a worker's database connection outlives a task is config/celery.py's to decide: this
+# keeps Celery's Django fixup from closing every connection before and after every task.
+CELERY_DB_REUSE_MAX = 2**31
 
 # Notification emails (members/notifications.py; beat's tick is in config/celery.py). A send
 # task is killed after its time limit, and a claim twice that old is taken back by the sweep.
