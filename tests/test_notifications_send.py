@@ -1,6 +1,7 @@
 """Sending one ledger row: claimed once, sent once, retried with backoff on transient SMTP
 errors, recorded on permanent ones; what the reminder says and carries."""
 
+import copy
 import datetime
 import smtplib
 from decimal import Decimal
@@ -248,6 +249,70 @@ def test_a_copy_whose_text_holds_the_chunks_boundary_gets_a_fresh_one():
     assert read.get_body(("html",)).get_content() == f"<p>{quoting}</p>\n"
     attachment = next(read.iter_attachments())
     assert attachment.get_content() == f"--{chunk['mixed']}\n"
+
+
+def written_and_built(message) -> tuple[bytes | None, bytes]:
+    return message.written(policy.SMTP), message.message(policy=policy.SMTP).as_bytes()
+
+
+def test_a_ledger_email_writes_without_building_the_bytes_building_gives(week, meeting):
+    """The SMTP backend asks a ledger email for `written()`: every kind, with words the header
+    policy must encode or quote, writes the same bytes as the message Django builds."""
+    week_meeting, alice, ben = week
+    chapter = week_meeting.chapter
+    chapter.name = "Zürich «Connectors» \"Best\" =?utf-8?q?x?= " + "long " * 16
+    chapter.save()
+    meeting.refresh_from_db()
+    alice.user.first_name = "Zoë <script>"
+    alice.user.save()
+    rows = [
+        reminder_row(meeting, alice),
+        reminder_row(meeting, factories.member(chapter, email="o'brien+tag@example.test")),
+        Delivery.objects.create(kind=NotificationKind.TALLY, chapter=chapter,
+                                meeting=week_meeting, member=alice),
+        Delivery.objects.create(kind=NotificationKind.SUMMARY, chapter=chapter,
+                                meeting=week_meeting, member=ben),
+    ]
+    notifications.deliveries_send(delivery_ids=[row.pk for row in rows], budget=60)
+    assert [message.extra_headers["X-Chapterhouse-Kind"] for message in mail.outbox] == [
+        "reminder", "reminder", "tally", "summary"]
+    for _ in range(2):  # the second time from what the policy remembers
+        for message in mail.outbox:
+            written, built = written_and_built(message)
+            assert written == built
+    assert b"=?utf-8?" in written  # the subject took the policy's way: encoded words
+
+
+def test_a_ledger_email_of_another_shape_is_left_to_be_built(meeting, member):
+    notifications.delivery_send(delivery_id=reminder_row(meeting, member).pk)
+    email = mail.outbox[0]
+    written, built = written_and_built(email)
+    assert written == built
+    assert b"Content-Transfer-Encoding: 7bit" in written  # an ASCII text; the HTML is 8-bit
+    idna = copy.deepcopy(email)
+    idna.to = ["zoë@exämple.test"]  # IDNA for the domain: Django's own way
+    quoted = copy.deepcopy(email)
+    quoted.body = f"--{email.boundaries['alternative']}\n"  # the boundary must change
+    cc = copy.deepcopy(email)
+    cc.cc = ["leader@example.test"]
+    for other in (idna, quoted, cc):
+        assert other.written(policy.SMTP) is None
+        assert other.message(policy=policy.SMTP).as_bytes()  # what the backend sends instead
+
+
+def test_what_is_longer_than_a_line_may_be_is_written_the_policys_way(meeting, member):
+    notifications.delivery_send(delivery_id=reminder_row(meeting, member).pk)
+    email = mail.outbox[0]
+    email.extra_headers["List-Unsubscribe"] = "<https://example.test/" + "u" * 990 + ">"
+    email.extra_headers["Message-ID"] = "<a..b@example.test>"  # not a plain dot-atom
+    email.body = "Hello,\n" + "word " * 300 + "\n"  # quoted-printable
+    email.alternatives[0] = email.alternatives[0]._replace(
+        content="<p>" + "é" * 1200 + "</p>\n")  # base64
+    written, built = written_and_built(email)
+    assert written == built
+    assert b"List-Unsubscribe: =?utf-8?q?" in written  # longer than a header line may be
+    assert b"Content-Transfer-Encoding: quoted-printable" in written
+    assert b"Content-Transfer-Encoding: base64" in written
 
 
 class FailingMailer:
