@@ -16,6 +16,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 
 from meetings.models import Attendance, Meeting, Visitor
 from members import notifications
@@ -249,6 +250,41 @@ def test_a_copy_whose_text_holds_the_chunks_boundary_gets_a_fresh_one():
     assert read.get_body(("html",)).get_content() == f"<p>{quoting}</p>\n"
     attachment = next(read.iter_attachments())
     assert attachment.get_content() == f"--{chunk['mixed']}\n"
+
+
+@pytest.mark.parametrize("first_name", ['Zoë <b>&amp; "Co"</b>', ""])
+def test_a_reminder_and_a_summary_say_what_rendering_them_for_each_member_says(
+    week, meeting, first_name
+):
+    """Their templates are rendered once a chunk and each copy fills in whom it greets and its
+    unsubscribe link: the same text and HTML as rendering them for the member."""
+    week_meeting, alice, ben = week
+    chapter = week_meeting.chapter
+    chapter.name = "Riverside [[greeting]] & <Co>"  # what looks like a marker stays text
+    chapter.save()
+    for person in (alice, ben):
+        person.user.first_name = first_name
+        person.user.save()
+    rows = [reminder_row(meeting, alice), reminder_row(meeting, ben),
+            Delivery.objects.create(kind=NotificationKind.SUMMARY, chapter=chapter,
+                                    meeting=week_meeting, member=ben)]
+    notifications.deliveries_send(delivery_ids=[row.pk for row in rows], budget=60)
+    assert len(mail.outbox) == 3
+    for email, row in zip(mail.outbox, rows, strict=True):
+        row = Delivery.objects.select_related("member__user", "meeting__chapter").get(pk=row.pk)
+        member = row.member
+        context = notifications._meeting_context(row) | {
+            "member": member,
+            "greeting": member.first_name or member.full_name,
+            "unsubscribe_url": notifications.unsubscribe_url(member.pk, row.kind),
+        }
+        expected = notifications.render_email(row.kind, context)
+        assert email.body == expected["txt"]
+        assert email.alternatives[0].content == expected["html"]
+        assert "[[greeting]]" in email.body
+    greeting = first_name or alice.full_name
+    assert f"Hello {greeting}," in mail.outbox[0].body
+    assert f"Hello {escape(greeting)}," in mail.outbox[0].alternatives[0].content
 
 
 def written_and_built(message) -> tuple[bytes | None, bytes]:
