@@ -81,6 +81,10 @@ def _reset_or_close(connection: smtplib.SMTP, code: int) -> None:
         connection._rset()  # noqa: SLF001 - as sendmail resets after a refusal
 
 
+# Addresses that are not plain, kept parsed by a backend (the From of every email, say).
+PREPARED_KEPT = 256
+
+
 class EmailBackend(smtp.EmailBackend):
     def prep_address(self, address, force_ascii=True):
         """Django's prep_address parses every address into header objects (a tenth of a
@@ -114,5 +118,3 @@ class EmailBackend(smtp.EmailBackend):
             return False
         return True
 
-
-PREPARED_KEPT = 256

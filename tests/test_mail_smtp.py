@@ -2,9 +2,7 @@
 it, and otherwise answers exactly as smtplib does; its addresses are the ones Django gives."""
 
 import logging
-import random
 import smtplib
-import socket
 from email import policy as email_policy
 
 import pytest
@@ -13,6 +11,7 @@ from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends import smtp
 
 from config import mail
+from tests.integration.test_notifications_delivery import free_port
 
 # A line that starts with a dot must reach the server dot-stuffed and come back whole.
 MESSAGE = (b"Subject: Tuesday\r\nTo: member@example.test\r\n\r\nHello,\r\n.\r\n"
@@ -55,23 +54,11 @@ class Server:
         return "250 Accepted"
 
 
-def loopback_port() -> int:
-    """A free loopback port, bound first to be sure of it (port 0 does not do for aiosmtpd)."""
-    for port in random.sample(range(30000, 38000), 200):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free loopback port")
-
-
 @pytest.fixture(params=[True, False], ids=["pipelining", "no-pipelining"])
 def server(request):
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     handler = Server(pipelining=request.param)
-    controller = Controller(handler, hostname="127.0.0.1", port=loopback_port(),
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(),
                             server_hostname="localhost", ready_timeout=10)
     controller.start()
     handler.port = controller.port
