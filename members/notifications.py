@@ -161,9 +161,38 @@ def _recipients(kind: str, chapter_id: int):
     )
 
 
-def _batch_open(*, meeting, batch_kind: str, kinds: list[str], reason: str) -> int:
+class SendQueue:
+    """The committed rows of a dispatch run's batches, handed to send tasks SEND_CHUNK at a
+    time as they fill (a meeting's reminders are often fewer than a chunk, and every chunk is a
+    task, a read and a connection to the mail server), the rest when the run ends."""
+
+    def __init__(self):
+        self.waiting: list[int] = []
+
+    def add(self, ids: list[int]) -> None:
+        self.waiting += ids
+        full = len(self.waiting) - len(self.waiting) % SEND_CHUNK
+        _enqueue_sends(self.waiting[:full])
+        self.waiting = self.waiting[full:]
+
+    def __enter__(self) -> "SendQueue":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # Also when a later batch failed: what committed is sent. After the batches' own
+        # callbacks, when the run itself is inside a transaction.
+        transaction.on_commit(self.flush)
+
+    def flush(self) -> None:
+        _enqueue_sends(self.waiting)
+        self.waiting = []
+
+
+def _batch_open(*, meeting, batch_kind: str, kinds: list[str], reason: str,
+                sends: "SendQueue | None" = None) -> int:
     """Record the meeting's batch and one pending row per recipient, then enqueue the sends
-    after commit. Returns how many rows were created: 0 when another dispatcher was first."""
+    after commit (to `sends`, when a dispatch run hands out several meetings' rows together).
+    Returns how many rows were created: 0 when another dispatcher was first."""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -188,7 +217,10 @@ def _batch_open(*, meeting, batch_kind: str, kinds: list[str], reason: str) -> i
                 meeting=meeting, kind__in=kinds, state=Delivery.State.PENDING
             ).values_list("pk", flat=True)
         )
-        _enqueue_sends(ids)
+        if sends is None:
+            _enqueue_sends(ids)
+        else:
+            transaction.on_commit(lambda: sends.add(ids))
     logger.info("Dispatched %s %s email(s) for meeting %s (%s)", len(rows), batch_kind,
                 meeting.pk, reason)
     return len(rows)
@@ -222,14 +254,16 @@ def reminders_dispatch(*, now: datetime.datetime) -> int:
         .order_by("starts_at")
     )
     created = 0
-    for meeting in candidates:
-        if reminder_at(meeting) <= now:
-            created += _batch_open(
-                meeting=meeting,
-                batch_kind=NotificationKind.REMINDER,
-                kinds=[NotificationKind.REMINDER],
-                reason=NotificationBatch.Reason.SCHEDULE,
-            )
+    with SendQueue() as sends:
+        for meeting in candidates:
+            if reminder_at(meeting) <= now:
+                created += _batch_open(
+                    meeting=meeting,
+                    batch_kind=NotificationKind.REMINDER,
+                    kinds=[NotificationKind.REMINDER],
+                    reason=NotificationBatch.Reason.SCHEDULE,
+                    sends=sends,
+                )
     return created
 
 
@@ -303,15 +337,17 @@ def tallies_dispatch(*, now: datetime.datetime) -> int:
         .order_by("starts_at")
     )
     created = 0
-    for meeting in candidates:
-        reason = _tally_reason(meeting, now)
-        if reason is not None:
-            created += _batch_open(
-                meeting=meeting,
-                batch_kind=NotificationKind.TALLY,
-                kinds=[NotificationKind.TALLY, NotificationKind.SUMMARY],
-                reason=reason,
-            )
+    with SendQueue() as sends:
+        for meeting in candidates:
+            reason = _tally_reason(meeting, now)
+            if reason is not None:
+                created += _batch_open(
+                    meeting=meeting,
+                    batch_kind=NotificationKind.TALLY,
+                    kinds=[NotificationKind.TALLY, NotificationKind.SUMMARY],
+                    reason=reason,
+                    sends=sends,
+                )
     return created
 
 

@@ -2,6 +2,7 @@
 twice (or at once) hands each email out once."""
 
 import datetime
+import functools
 
 import pytest
 from django.core import mail
@@ -17,6 +18,7 @@ from members.models import (
     NotificationOptOut,
     Role,
 )
+from members.tasks import notifications_send
 from tests import factories
 
 UTC = datetime.UTC
@@ -218,7 +220,7 @@ def test_sends_are_enqueued_after_commit_and_deliver_once_each(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         result = notifications.dispatch(now=notifications.reminder_at(meeting))
     assert result.reminders == 3
-    assert len(callbacks) == 1  # one send task for the chunk
+    assert len(send_tasks(callbacks)) == 1  # one send task for the chunk
     assert len(mail.outbox) == 3
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         Member.objects.filter(chapter=london).values_list("user__email", flat=True)
@@ -227,6 +229,62 @@ def test_sends_are_enqueued_after_commit_and_deliver_once_each(
     with django_capture_on_commit_callbacks(execute=True):
         notifications.dispatch(now=notifications.reminder_at(meeting))
     assert len(mail.outbox) == 3
+
+
+def send_tasks(callbacks) -> list[list[int]]:
+    """The chunks handed to send tasks among the callbacks run after commit."""
+    return [callback.args[0] for callback in callbacks
+            if isinstance(callback, functools.partial)
+            and callback.func == notifications_send.delay]
+
+
+def test_meetings_due_together_go_out_in_full_chunks(
+    london, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A dispatch run hands its batches' rows to send tasks SEND_CHUNK at a time across
+    meetings (each chunk is a task, a read and a connection to the mail server)."""
+    monkeypatch.setattr(notifications, "SEND_CHUNK", 4)
+    day = timezone.now().date() + datetime.timedelta(days=1)
+    meetings = []
+    for index in range(3):
+        chapter = factories.chapter(f"Chapter {index}", time_zone="Europe/London",
+                                    meeting_time=datetime.time(7, 0), reminder_lead_hours=24)
+        for _ in range(3):
+            factories.member(chapter)
+        meetings.append(factories.meeting(chapter, day))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = notifications.dispatch(now=notifications.reminder_at(meetings[0]))
+    assert result.reminders == 9
+    chunks = send_tasks(callbacks)
+    assert [len(chunk) for chunk in chunks] == [4, 4, 1]
+    assert sorted(sum(chunks, [])) == sorted(rows().values_list("pk", flat=True))
+    assert len(mail.outbox) == 9
+
+
+def test_a_failing_batch_still_hands_out_the_batches_committed_before_it(
+    london, monkeypatch, django_capture_on_commit_callbacks
+):
+    day = timezone.now().date() + datetime.timedelta(days=1)
+    first = factories.meeting(london, day)
+    for _ in range(2):
+        factories.member(london)
+    other = factories.chapter("Other", time_zone="Europe/London",
+                              meeting_time=datetime.time(7, 30), reminder_lead_hours=24)
+    factories.member(other)
+    second = factories.meeting(other, day)
+    opened = notifications._batch_open
+
+    def fails_second(*, meeting, **kwargs):
+        if meeting.pk == second.pk:
+            raise RuntimeError("the database went away")
+        return opened(meeting=meeting, **kwargs)
+
+    monkeypatch.setattr(notifications, "_batch_open", fails_second)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError):
+            notifications.reminders_dispatch(now=notifications.reminder_at(second))
+    assert send_tasks(callbacks) == [list(rows(meeting=first).values_list("pk", flat=True))]
+    assert len(mail.outbox) == 2
 
 
 def test_sweep_takes_back_stale_claims_and_requeues_lost_rows(
