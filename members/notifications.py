@@ -200,18 +200,7 @@ def _batch_open(*, meeting, batch_kind: str, kinds: list[str], reason: str,
         except IntegrityError:
             return 0
         now = timezone.now()
-        rows = [
-            Delivery(
-                kind=kind,
-                chapter_id=meeting.chapter_id,
-                meeting=meeting,
-                member_id=member_id,
-                due_at=now,
-            )
-            for kind in kinds
-            for member_id in _recipients(kind, meeting.chapter_id).values_list("pk", flat=True)
-        ]
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        created = sum(_rows_create(meeting=meeting, kind=kind, now=now) for kind in kinds)
         ids = list(
             Delivery.objects.filter(
                 meeting=meeting, kind__in=kinds, state=Delivery.State.PENDING
@@ -221,9 +210,43 @@ def _batch_open(*, meeting, batch_kind: str, kinds: list[str], reason: str,
             _enqueue_sends(ids)
         else:
             transaction.on_commit(lambda: sends.add(ids))
-    logger.info("Dispatched %s %s email(s) for meeting %s (%s)", len(rows), batch_kind,
+    logger.info("Dispatched %s %s email(s) for meeting %s (%s)", created, batch_kind,
                 meeting.pk, reason)
-    return len(rows)
+    return created
+
+
+def _rows_create(*, meeting, kind: str, now: datetime.datetime) -> int:
+    """A pending row of `kind` for each of its recipients in the meeting's chapter, in one
+    INSERT ... SELECT: the recipients never come into Python (reading them and building a
+    model object each took two thirds of a dispatch's CPU, measured). Every other column takes
+    its field's default, as a model object would; a row that exists is left alone. Returns
+    how many rows were created."""
+    given = {"kind": kind, "chapter_id": meeting.chapter_id, "meeting_id": meeting.pk,
+             "due_at": now, "created_at": now}
+    columns, values, params = [], [], []
+    for field in Delivery._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname == "member_id":
+            values.append("recipients.recipient")
+        else:
+            value = given[field.attname] if field.attname in given else field.get_default()
+            values.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+    recipients, recipient_params = (
+        _recipients(kind, meeting.chapter_id).values(recipient=F("pk")).query.sql_with_params()
+    )
+    # Only quoted names and the ORM's own SQL go into the text; every value is a parameter.
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
+    statement = (
+        f"INSERT INTO {connection.ops.quote_name(Delivery._meta.db_table)} "  # noqa: S608
+        f"({', '.join(columns)}) SELECT {', '.join(values)} "  # nosec B608
+        f"FROM ({recipients}) AS recipients WHERE true ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, *recipient_params])
+        return cursor.rowcount
 
 
 def reminders_dispatch(*, now: datetime.datetime) -> int:

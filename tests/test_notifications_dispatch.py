@@ -261,6 +261,24 @@ def test_meetings_due_together_go_out_in_full_chunks(
     assert len(mail.outbox) == 9
 
 
+def test_a_dispatched_row_holds_what_a_new_model_object_would(london):
+    """The rows are inserted in one statement that names every column: each holds its field's
+    default, as `Delivery(...)` would, and the dispatch's own values."""
+    member = factories.member(london)
+    meeting = factories.meeting(london, timezone.now().date() + datetime.timedelta(days=1))
+    now = notifications.reminder_at(meeting)
+    assert notifications.reminders_dispatch(now=now) == 1
+    row = rows().get()
+    expected = Delivery(kind=NotificationKind.REMINDER, chapter=london, meeting=meeting,
+                        member=member, due_at=row.due_at)
+    given = {"id", "due_at", "created_at"}
+    for field in Delivery._meta.concrete_fields:
+        if field.attname not in given:
+            assert getattr(row, field.attname) == getattr(expected, field.attname), field.name
+    assert row.state == Delivery.State.PENDING and row.created_at == row.due_at
+    assert abs(row.due_at - timezone.now()) < datetime.timedelta(minutes=1)
+
+
 def test_a_failing_batch_still_hands_out_the_batches_committed_before_it(
     london, monkeypatch, django_capture_on_commit_callbacks
 ):
