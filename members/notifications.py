@@ -223,26 +223,34 @@ def _rows_create(*, meeting, kind: str, now: datetime.datetime) -> int:
     how many rows were created."""
     given = {"kind": kind, "chapter_id": meeting.chapter_id, "meeting_id": meeting.pk,
              "due_at": now, "created_at": now}
+    quote = connection.ops.quote_name
     columns, values, params = [], [], []
     for field in Delivery._meta.concrete_fields:
         if field.primary_key:
             continue
-        columns.append(connection.ops.quote_name(field.column))
+        columns.append(quote(field.column))
         if field.attname == "member_id":
             values.append("recipients.recipient")
-        else:
-            value = given[field.attname] if field.attname in given else field.get_default()
-            values.append("%s")
-            params.append(field.get_db_prep_save(value, connection))
+            continue
+        if field.attname not in given and field.has_default() and callable(field.default):
+            # One value for the whole statement would be every row's, not a value a row.
+            raise TypeError(f"Delivery.{field.name}: a default computed for each row cannot "
+                            "be given to an INSERT ... SELECT; give it in `given`.")
+        value = given[field.attname] if field.attname in given else field.get_default()
+        values.append("%s")
+        params.append(field.get_db_prep_save(value, connection))
+    # The ledger's one row per (kind, meeting, member); any other conflict is an error.
+    one_row = ", ".join(quote(Delivery._meta.get_field(name).column)
+                        for name in ("kind", "meeting", "member"))
     recipients, recipient_params = (
         _recipients(kind, meeting.chapter_id).values(recipient=F("pk")).query.sql_with_params()
     )
     # Only quoted names and the ORM's own SQL go into the text; every value is a parameter.
     # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
     statement = (
-        f"INSERT INTO {connection.ops.quote_name(Delivery._meta.db_table)} "  # noqa: S608
-        f"({', '.join(columns)}) SELECT {', '.join(values)} "  # nosec B608
-        f"FROM ({recipients}) AS recipients WHERE true ON CONFLICT DO NOTHING"
+        f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM ({recipients}) AS recipients "  # nosec B608
+        f"WHERE true ON CONFLICT ({one_row}) DO NOTHING"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, [*params, *recipient_params])

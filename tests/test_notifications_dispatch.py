@@ -279,6 +279,32 @@ def test_a_dispatched_row_holds_what_a_new_model_object_would(london):
     assert abs(row.due_at - timezone.now()) < datetime.timedelta(minutes=1)
 
 
+def test_a_row_already_in_the_ledger_is_left_alone_and_sent_with_the_batch(
+    london, django_capture_on_commit_callbacks
+):
+    first, second = factories.member(london), factories.member(london)
+    meeting = factories.meeting(london, timezone.now().date() + datetime.timedelta(days=1))
+    there = Delivery.objects.create(kind=NotificationKind.REMINDER, chapter=london,
+                                    meeting=meeting, member=first, last_error="kept")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        created = notifications.reminders_dispatch(now=notifications.reminder_at(meeting))
+    assert created == 1  # the second member's row; the first one's was there
+    there.refresh_from_db()
+    assert there.state == Delivery.State.SENT and there.last_error == ""
+    assert sorted(sum(send_tasks(callbacks), [])) == sorted(rows().values_list("pk", flat=True))
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([first.user.email, second.user.email])
+
+
+def test_a_default_computed_for_each_row_is_refused_loudly(london, monkeypatch):
+    """The rows' INSERT ... SELECT gives each column one value for every row: a field whose
+    default is computed a row would silently give all rows the same one."""
+    factories.member(london)
+    meeting = factories.meeting(london, timezone.now().date() + datetime.timedelta(days=1))
+    monkeypatch.setattr(Delivery._meta.get_field("claim"), "default", lambda: "per row")
+    with pytest.raises(TypeError, match="Delivery.claim"):
+        notifications.reminders_dispatch(now=notifications.reminder_at(meeting))
+
+
 def test_a_failing_batch_still_hands_out_the_batches_committed_before_it(
     london, monkeypatch, django_capture_on_commit_callbacks
 ):
