@@ -15,7 +15,7 @@ FIND_PYTHON = for candidate in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[
 	   $$candidate -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
 		echo $$candidate; break; fi; done
 
-.PHONY: help run test install browser-deps lint bench clean
+.PHONY: help run test install system-deps lint bench clean
 
 AXE := tests/a11y/node_modules/axe-core/axe.min.js
 
@@ -40,14 +40,18 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-# Browser tests drive Debian's Chromium; install it when we can, otherwise say how.
-browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# Debian packages the tests use: Chromium for the browser tests, faketime to start a real
+# Celery worker at the test's instant. Installed when we can, otherwise we say how.
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v faketime >/dev/null || missing="$$missing faketime"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing Chromium for the browser tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			echo "Installing$$missing for the tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else \
-			echo "The browser tests need Chromium. Run:  sudo apt-get install -y chromium" >&2; exit 1; \
+			echo "The tests need$$missing. Run:  sudo apt-get install -y$$missing" >&2; exit 1; \
 		fi; \
 	fi
 
@@ -69,7 +73,7 @@ run: install
 	wait
 
 # Tests read DEBUG from the environment only for settings; pytest-django runs them with DEBUG off.
-test: install browser-deps $(AXE)
+test: install system-deps $(AXE)
 	DEBUG=$${DEBUG:-true} $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,4 +1,4 @@
-"""The shipped traffic-light rule sets, as data (see DOMAIN.md, "Traffic lights").
+"""The shipped traffic-light rule sets, as data: the "UK 100-point" and "Power of One" variants.
 
 A rule set (stored in `TrafficLightRuleSet.rules`; a chapter may adjust its own copy):
 - `window_weeks`: how far back the score looks (26 weeks: rolling 6 months).

@@ -115,14 +115,46 @@ def meetings_schedule_all(*, now: datetime.datetime | None = None) -> int:
     return sum(meetings_schedule(chapter=chapter, now=now) for chapter in Chapter.objects.all())
 
 
+def _first_keeping_the_schedule(
+    chapter: Chapter, now: datetime.datetime, find
+) -> Meeting | None:
+    """What `find()` returns, after keeping the schedule if it finds nothing: the beat may
+    have been down for a week, or every week ahead is cancelled or complete."""
+    meeting = find()
+    for weeks in (SCHEDULE_WEEKS, SCHEDULE_WEEKS * 2):
+        if meeting is not None:
+            break
+        meetings_schedule(chapter=chapter, now=now, weeks=weeks)
+        meeting = find()
+    return meeting
+
+
 def next_meeting(chapter: Chapter, now: datetime.datetime | None = None) -> Meeting | None:
     """The chapter's next meeting that has not ended (cancelled ones included, to show them)."""
-    return (
-        Meeting.objects.for_chapter(chapter)
+    now = now or timezone.now()
+    return _first_keeping_the_schedule(
+        chapter,
+        now,
+        lambda: Meeting.objects.for_chapter(chapter)
         .upcoming(now)
         .select_related("chapter", "feature_presenter__user", "second_feature_presenter__user")
-        .first()
+        .first(),
     )
+
+
+def meetings_ahead_ensure(*, chapter: Chapter, now: datetime.datetime) -> None:
+    """Schedule the chapter's weeks ahead if none is left (the beat was down for a while)."""
+    if not Meeting.objects.for_chapter(chapter).upcoming(now).exists():
+        meetings_schedule(chapter=chapter, now=now)
+
+
+def meeting_this_week(chapter: Chapter, now: datetime.datetime | None = None) -> Meeting | None:
+    """The meeting leaders act on now: today's, even once it has ended (its attendance and
+    report are done after the close), otherwise the next one."""
+    now = now or timezone.now()
+    today = now.astimezone(chapter.zone).date()
+    todays = Meeting.objects.for_chapter(chapter).filter(local_date=today).order_by("starts_at")
+    return todays.first() or next_meeting(chapter, now)
 
 
 def meeting_for_slip(chapter: Chapter, now: datetime.datetime | None = None) -> Meeting:
@@ -130,24 +162,15 @@ def meeting_for_slip(chapter: Chapter, now: datetime.datetime | None = None) -> 
     that will be held and whose weekly report is still a draft (scheduled if need be)."""
     now = now or timezone.now()
     today = now.astimezone(chapter.zone).date()
-
-    def first_open():
-        return (
-            Meeting.objects.for_chapter(chapter)
-            .counted()
-            .filter(local_date__gte=today, report_status=Meeting.ReportStatus.DRAFT)
-            .order_by("local_date")
-            .first()
-        )
-
-    meeting = first_open()
-    if meeting is None:
-        meetings_schedule(chapter=chapter, now=now)
-        meeting = first_open()
-    if meeting is None:
-        # Every scheduled week ahead is cancelled or complete: extend the schedule further.
-        meetings_schedule(chapter=chapter, now=now, weeks=SCHEDULE_WEEKS * 2)
-        meeting = first_open()
+    meeting = _first_keeping_the_schedule(
+        chapter,
+        now,
+        lambda: Meeting.objects.for_chapter(chapter)
+        .counted()
+        .filter(local_date__gte=today, report_status=Meeting.ReportStatus.DRAFT)
+        .order_by("local_date")
+        .first(),
+    )
     if meeting is None:
         raise Meeting.DoesNotExist(f"{chapter} has no open meeting to count a slip for.")
     return meeting

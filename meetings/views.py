@@ -125,8 +125,8 @@ def meeting_list(request, access):
 @require_GET
 @chapter_view
 def meeting_next(request, access):
-    """The meeting at the door this week: the next one that has not ended."""
-    meeting = services.next_meeting(access.chapter)
+    """The meeting at the door this week: today's, or else the next one."""
+    meeting = services.meeting_this_week(access.chapter)
     if meeting is None:
         return redirect("meeting_list", slug=access.chapter.slug)
     return redirect("meeting_detail", slug=access.chapter.slug, meeting_id=meeting.pk)

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from chapters.models import Chapter
 from meetings.models import Meeting, Visitor
-from meetings.services import meeting_for_slip
+from meetings.services import meeting_for_slip, meetings_ahead_ensure
 from members.models import Member, User
 from referrals.models import (
     CEU,
@@ -312,6 +312,8 @@ def testimonial_log(
 
 def visitor_meetings(chapter: Chapter, now: datetime.datetime | None = None):
     """Meetings a member may bring a visitor to: coming, held, report still open."""
+    now = now or timezone.now()
+    meetings_ahead_ensure(chapter=chapter, now=now)
     return (
         Meeting.objects.for_chapter(chapter)
         .upcoming(now)

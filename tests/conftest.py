@@ -1,5 +1,6 @@
-"""Personas built once per test (STYLE.md): a chapter's president, vice president, a member,
-a member of another chapter and a site admin. Fast hashing, in-memory mail, eager Celery."""
+"""Personas built once per test: a chapter's president, vice president, a member, a member of
+another chapter and a site admin. A clock that every test sets, fast hashing, in-memory mail,
+eager Celery."""
 
 import os
 
@@ -7,9 +8,16 @@ import pytest
 from django.core.cache import cache
 
 from members.models import Role
-from tests import factories
+from tests import clock, factories
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+# Every test starts at TEST_NOW, whatever the machine's clock says, and the clock ticks on from
+# it; tests about time travel further with the `time_machine` fixture.
+@pytest.fixture(autouse=True)
+def _clock(time_machine):
+    time_machine.move_to(clock.TEST_NOW, tick=True)
 
 
 @pytest.fixture(autouse=True)
@@ -130,8 +138,12 @@ def chromium():
 
 
 @pytest.fixture
-def browser_page(chromium, live_server):
+def browser_page(chromium, live_server, settings):
     """A phone-sized page (375 x 812) against the live server; `page.base_url` is its root."""
+    # Chromium judges a cookie's expiry by the machine's clock, not the test's: cookies that
+    # last as long as the browser stay valid whatever instant the test runs at.
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+    settings.CSRF_COOKIE_AGE = None
     context = chromium.new_context(viewport={"width": 375, "height": 812}, base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)

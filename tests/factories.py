@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from chapters.models import Chapter, Classification, Industry, TrafficLightRuleSet
 from meetings.models import Meeting
-from meetings.services import meeting_times
+from meetings.services import meeting_times, schedule_slots
 from members.models import LeadershipRole, Member, User
 
 PASSWORD = "correct horse battery staple"
@@ -87,11 +87,12 @@ def admin(email: str | None = None) -> User:
 
 
 def meeting(chapter: Chapter, local_date: datetime.date | None = None, **fields) -> Meeting:
+    """A meeting of the chapter: by default its next regular one that has not ended, as the
+    schedule would make it (next week's when today's is over)."""
     if local_date is None:
-        today = timezone.now().astimezone(chapter.zone).date()
-        local_date = today + datetime.timedelta(
-            days=(chapter.meeting_weekday - today.weekday()) % 7
-        )
+        now = timezone.now()
+        slots = schedule_slots(chapter, today=now.astimezone(chapter.zone).date(), weeks=2)
+        local_date = next(slot for slot in slots if meeting_times(chapter, slot)[1] > now)
     starts_at, ends_at = meeting_times(chapter, local_date)
     fields.setdefault("starts_at", starts_at)
     fields.setdefault("ends_at", ends_at)

@@ -1,4 +1,4 @@
-"""The rules of the domain that the database itself enforces (STYLE.md 5)."""
+"""The rules of the domain that the database itself enforces."""
 
 import datetime
 import threading

@@ -27,7 +27,7 @@ from meetings import services as meeting_services
 from meetings.models import Meeting
 from members import membership, roster_import
 from members.models import Application, Delivery, Member, NotificationKind, RosterImport
-from tests import factories
+from tests import clock, factories
 from tests.test_form_fuzzing import (
     HOSTILE_TEXT,
     SCRIPT,
@@ -131,7 +131,7 @@ def test_every_lifecycle_action_survives_hostile_input(client, case, action, sta
 # code behind them (a file hostile everywhere is refused at its first cell). One more case per
 # import sends files that are no report at all.
 
-TODAY = datetime.date.today()
+TODAY = clock.TEST_NOW.date()
 RECENT_DAYS = st.sampled_from(
     [(TODAY - datetime.timedelta(days=days)).isoformat() for days in (3, 10, 40, 200)]
 )

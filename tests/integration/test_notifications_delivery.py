@@ -186,6 +186,7 @@ class Worker:
             NOTIFICATIONS_RETRY_BASE_SECONDS="1",
             NOTIFICATIONS_SWEEP_AFTER_SECONDS="5",
             PYTHONUNBUFFERED="1",
+            TZ="UTC",  # the zone faketime reads the worker's starting instant in
         )
         return env
 
@@ -197,6 +198,10 @@ class Worker:
                    "--without-mingle", "--without-heartbeat", "-n", f"mail-test-{self.runs}@%h"]
         if self.beat:
             command += ["--beat", "--schedule", str(self.tmp_path / "beat-schedule")]
+        # The worker's clock starts where the test's is now (the test's clock is frozen to an
+        # instant of its own, tests/conftest.py), and ticks on as the test's does.
+        clock = timezone.now().astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        command = ["faketime", "-f", f"@{clock}", *command]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         self.log_path = log.name
@@ -450,11 +455,13 @@ def test_an_smtp_server_refusing_connections_for_a_while_delays_but_loses_nothin
 
 
 def test_a_reminder_in_the_week_of_a_daylight_saving_change_goes_out_at_local_time(
-    worker_for, sink
+    worker_for, sink, time_machine
 ):
     # Clocks go forward in London on Sunday 28 March 2027: the meeting is at 07:00 BST
     # (06:00 UTC); the 24-hour reminder is at 07:00 GMT on the Saturday (07:00 UTC), not at
     # 06:00 local (06:00 UTC), which a plain "24 hours before" would give.
+    right = datetime.datetime(2027, 3, 27, 7, 0, tzinfo=datetime.UTC)
+    time_machine.move_to(right - datetime.timedelta(hours=2))
     chapter = factories.chapter("Spring Forward", time_zone="Europe/London",
                                 meeting_weekday=6, reminder_lead_hours=24,
                                 venue="The Guildhall, 1 High Street")
@@ -463,7 +470,6 @@ def test_a_reminder_in_the_week_of_a_daylight_saving_change_goes_out_at_local_ti
     assert meeting.starts_at == datetime.datetime(2027, 3, 28, 6, 0, tzinfo=datetime.UTC)
     worker = worker_for(beat=False)
 
-    right = datetime.datetime(2027, 3, 27, 7, 0, tzinfo=datetime.UTC)
     for too_early in (right - datetime.timedelta(hours=1), right - datetime.timedelta(minutes=1)):
         assert notifications.dispatch(now=too_early).reminders == 0
     time.sleep(1)
