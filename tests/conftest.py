@@ -3,6 +3,9 @@ another chapter and a site admin. A clock that every test sets, fast hashing, in
 eager Celery."""
 
 import os
+import shutil
+import tempfile
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.cache import cache
@@ -11,6 +14,33 @@ from members.models import Role
 from tests import clock, factories
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config):
+    """Each test process has a cache, and a Redis database for its cache and broker, of its
+    own: apart from `make run`'s, from another run's and from the other processes of
+    `pytest -n 2` (a test empties its cache, and a worker test its broker queue)."""
+    from django.conf import settings
+
+    cache = settings.CACHES["default"]
+    if settings.REDIS_URL:
+        # 0 in a plain run; 1, 2... for pytest-xdist's gw0, gw1...
+        number = int(os.environ.get("PYTEST_XDIST_WORKER", "gw-1")[2:]) + 1
+        url = urlsplit(settings.REDIS_URL)
+        database = int(url.path.strip("/") or 0) + number
+        settings.REDIS_URL = urlunsplit(url._replace(path=f"/{database}"))
+        settings.CELERY_BROKER_URL = cache["LOCATION"] = settings.REDIS_URL
+    else:
+        folder = config.stash[CACHE_FOLDER] = tempfile.mkdtemp(prefix="chapterhouse-cache-")
+        cache["LOCATION"] = folder
+
+
+def pytest_unconfigure(config):
+    if CACHE_FOLDER in config.stash:
+        shutil.rmtree(config.stash[CACHE_FOLDER], ignore_errors=True)
+
+
+CACHE_FOLDER = pytest.StashKey[str]()
 
 
 # Every test starts at TEST_NOW, whatever the machine's clock says, and the clock ticks on from

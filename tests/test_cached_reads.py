@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from chapters import views
 from meetings import services as meeting_services
-from meetings.models import Meeting
 from members.models import Member
 from tests import factories
 from tests.referrals_world import open_week, referral
@@ -95,13 +94,20 @@ def test_an_attendance_tap_shows_at_once_in_the_members_numbers(
     assert numbers(refresh.content.decode())["P"][0] == "1"
 
 
-def test_meetings_the_schedule_keeper_adds_show_at_once(client_for, chapter, member):
+def test_meetings_the_schedule_keeper_retimes_show_at_once(client_for, chapter, member,
+                                                           time_machine):
+    # A Monday: the next meeting has not started, so the schedule keeper may re-time it.
+    time_machine.move_to(datetime.datetime(2026, 11, 16, 12, 0, tzinfo=datetime.UTC))
     client = client_for(member)
-    assert "No meeting is scheduled yet." in client.get(home(chapter)).content.decode()
-    assert meeting_services.meetings_schedule(chapter=chapter) > 0
+    # The dashboard keeps the schedule itself: the chapter's next meeting shows at once.
+    upcoming = meeting_services.next_meeting(chapter)
+    assert upcoming.starts_at.isoformat() in client.get(home(chapter)).content.decode()
+    chapter.meeting_time = datetime.time(7, 30)
+    chapter.save(update_fields=["meeting_time"])
+    meeting_services.meetings_schedule(chapter=chapter)
+    upcoming.refresh_from_db()
     page = client.get(home(chapter)).content.decode()
-    assert "No meeting is scheduled yet." not in page
-    upcoming = Meeting.objects.filter(chapter=chapter).order_by("starts_at").first()
+    assert upcoming.starts_at.astimezone(chapter.zone).time() == datetime.time(7, 30)
     assert upcoming.starts_at.isoformat() in page
 
 

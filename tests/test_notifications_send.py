@@ -114,7 +114,8 @@ def test_a_chapter_with_two_feature_presentations_names_both_or_says_to_be_annou
     )
 
 
-def test_the_reminder_shows_the_chapters_local_time_in_any_zone(member):
+def test_the_reminder_shows_the_chapters_local_time_in_any_zone(member, time_machine):
+    time_machine.move_to(datetime.datetime(2027, 7, 13, 12, 0, tzinfo=datetime.UTC))
     chapter = factories.chapter("Harbour", time_zone="America/New_York",
                                 meeting_time=datetime.time(18, 30))
     person = factories.member(chapter, email="ny@example.test")
