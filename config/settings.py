@@ -7,6 +7,7 @@ from django.utils.csp import CSP
 
 from config.env import (
     env_bool,
+    env_header_name,
     env_int,
     env_list,
     env_redis_url,
@@ -221,6 +222,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 if env_bool("SECURE_PROXY_SSL", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Who the client is behind the proxy (README, Deployment): allauth's rate limits, and anything
+# else keyed on the client's address, ask allauth's adapter, which reads these. Without them
+# every request comes from the proxy's own address (members.W001 in `check --deploy`).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_header_name("TRUSTED_CLIENT_IP_HEADER")
+if ALLAUTH_TRUSTED_PROXY_COUNT and ALLAUTH_TRUSTED_CLIENT_IP_HEADER:
+    # allauth would read the header and silently ignore the count.
+    raise ImproperlyConfigured(
+        "Set TRUSTED_PROXY_COUNT or TRUSTED_CLIENT_IP_HEADER, not both."
+    )
 
 # No inline scripts or styles anywhere: everything comes from our own static files.
 SECURE_CSP = {
