@@ -162,8 +162,12 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chapterhouse] "
 ACCOUNT_PREVENT_ENUMERATION = True
+# Sized for a meeting's self check-in, where everyone on the venue's Wi-Fi shares one public
+# address, and strict per account. A wrong password counts against the account first, so a
+# member who keeps retrying a paused account does not use up the venue's allowance.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    "login": "120/m/ip",
+    "login_failed": "5/5m/key,20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/3m/key",
