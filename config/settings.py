@@ -164,7 +164,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chapterhouse] "
 ACCOUNT_PREVENT_ENUMERATION = True
 # Sized for a meeting's self check-in, where everyone on the venue's Wi-Fi shares one public
 # address, and strict per account. A wrong password counts against the account first, so a
-# member who keeps retrying a paused account does not use up the venue's allowance.
+# member who keeps retrying a paused account does not use up the venue's allowance. No window
+# is longer than the wait the 429 page gives (config/views.py).
 ACCOUNT_RATE_LIMITS = {
     "login": "120/m/ip",
     "login_failed": "5/5m/key,20/m/ip",

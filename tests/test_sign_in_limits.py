@@ -4,10 +4,15 @@ The proxy (README, Deployment) connects from 127.0.0.1, the test client's REMOTE
 appends the address it saw to X-Forwarded-For; with TRUSTED_PROXY_COUNT=1 that last entry is
 the client."""
 
+import re
+
 import pytest
+from allauth.account import app_settings as account_settings
+from allauth.mfa import app_settings as mfa_settings
 from django.test import Client
 from django.urls import reverse
 
+from config.views import RETRY_AFTER_MINUTES
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +118,28 @@ def test_a_platform_header_names_the_client_and_x_forwarded_for_is_ignored(setti
     assert response.status_code == 429
     response = sign_in("member@example.test", forwarded_for=GUESSER, real_ip=VENUE)
     assert response.status_code == 302
+
+
+def test_the_429_page_says_what_happened_and_when_to_try_again(one_proxy, member):
+    for n in range(5):
+        sign_in("member@example.test", f"wrong {n}", forwarded_for=VENUE)
+    response = sign_in("member@example.test", "wrong again", forwarded_for=VENUE)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == str(RETRY_AFTER_MINUTES * 60)
+    page = response.content.decode()
+    assert 'class="site-header"' in page  # the site's layout
+    assert "Too many attempts" in page
+    assert f"wait {RETRY_AFTER_MINUTES} minutes, then try again" in page
+    assert reverse("account_reset_password") in page
+
+
+def test_no_rate_limit_lasts_longer_than_the_wait_the_429_page_gives():
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    limits = [*account_settings.RATE_LIMITS.items(), *mfa_settings.RATE_LIMITS.items()]
+    rates = [
+        (action, rate.strip()) for action, value in limits if value for rate in value.split(",")
+    ]
+    assert ("login", "120/m/ip") in rates
+    for action, rate in rates:
+        times, unit = re.fullmatch(r"\d+/(\d*)([smhd])(?:/\w+)?", rate).groups()
+        assert int(times or 1) * seconds[unit] <= RETRY_AFTER_MINUTES * 60, (action, rate)
