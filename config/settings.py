@@ -7,6 +7,7 @@ from django.utils.csp import CSP
 
 from config.env import (
     env_bool,
+    env_header_name,
     env_int,
     env_list,
     env_redis_url,
@@ -161,8 +162,13 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chapterhouse] "
 ACCOUNT_PREVENT_ENUMERATION = True
+# Sized for a meeting's self check-in, where everyone on the venue's Wi-Fi shares one public
+# address, and strict per account. A wrong password counts against the account first, so a
+# member who keeps retrying a paused account does not use up the venue's allowance. No window
+# is longer than the wait the 429 page gives (config/views.py).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    "login": "120/m/ip",
+    "login_failed": "5/5m/key,20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/3m/key",
@@ -221,6 +227,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 if env_bool("SECURE_PROXY_SSL", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Who the client is behind the proxy (README, Deployment): allauth's rate limits, and anything
+# else keyed on the client's address, ask allauth's adapter, which reads these. Without them
+# every request comes from the proxy's own address (members.W001 in `check --deploy`).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_header_name("TRUSTED_CLIENT_IP_HEADER")
+if ALLAUTH_TRUSTED_PROXY_COUNT and ALLAUTH_TRUSTED_CLIENT_IP_HEADER:
+    # allauth would read the header and silently ignore the count.
+    raise ImproperlyConfigured(
+        "Set TRUSTED_PROXY_COUNT or TRUSTED_CLIENT_IP_HEADER, not both."
+    )
 
 # No inline scripts or styles anywhere: everything comes from our own static files.
 SECURE_CSP = {

@@ -2,12 +2,15 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from config.views import healthz
+from config.views import healthz, too_many_requests
 
 admin.site.site_header = "Chapterhouse back office"
 admin.site.site_title = "Chapterhouse back office"
 # Staff sign in through allauth too, so rate limits and two-factor apply to the back office.
 admin.site.login = secure_admin_login(admin.site.login)
+
+# allauth answers a rate limit with the root URLconf's handler429.
+handler429 = too_many_requests
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -2,18 +2,57 @@
 another chapter and a site admin. A clock that every test sets, fast hashing, in-memory mail,
 eager Celery."""
 
+import functools
 import os
 import shutil
 import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.test import override_settings
 
 from members.models import Role
 from tests import clock, factories
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under `pytest -n`
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _a_cache_per_worker():
+    """Under `pytest -n` each worker has a cache of its own, so what a test counts in it (the
+    rate limits' attempts, the cached pages) is not emptied by another worker's test."""
+    if not WORKER:
+        yield
+        return
+    default = dict(django_settings.CACHES["default"])
+    if default["BACKEND"].endswith("FileBasedCache"):
+        default["LOCATION"] = f"{default['LOCATION']}-{WORKER}"
+    else:
+        default["KEY_PREFIX"] = f"{default.get('KEY_PREFIX', '')}-{WORKER}"
+    with override_settings(CACHES={**django_settings.CACHES, "default": default}):
+        yield
+
+
+@functools.cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def clear_cache() -> None:
+    """Empty the cache, and under `pytest -n` only this worker's: Redis's clear() would empty
+    the whole database, every worker's keys with it."""
+    default = django_settings.CACHES["default"]
+    if WORKER and default["BACKEND"].endswith("RedisCache"):
+        client = _redis(default["LOCATION"])
+        keys = list(client.scan_iter(match=f"{default['KEY_PREFIX']}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
 
 
 def pytest_configure(config):
@@ -58,9 +97,9 @@ def _fast_and_isolated(settings):
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
-    cache.clear()
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +114,7 @@ def _queries_counted_from_the_database(request, monkeypatch):
     entered = CaptureQueriesContext.__enter__
 
     def enter_cold(self):
-        cache.clear()
+        clear_cache()
         return entered(self)
 
     monkeypatch.setattr(CaptureQueriesContext, "__enter__", enter_cold)

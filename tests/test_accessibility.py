@@ -100,3 +100,23 @@ def test_main_pages_have_no_axe_violations(chromium, live_server, role, viewport
         )
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_the_too_many_attempts_page_has_no_axe_violations(chromium, live_server, viewport):
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm ci --prefix tests/a11y")
+    factories.member(factories.chapter(), email="paused@example.test")
+    context = chromium.new_context(
+        viewport=VIEWPORTS[viewport], base_url=live_server.url, bypass_csp=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        for attempt in range(6):  # the sixth wrong password for one account is refused
+            browser_login(page, "paused@example.test", f"wrong {attempt}")
+        assert page.locator("h1").inner_text() == "Too many attempts"
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert axe_violations(page) == []
+    finally:
+        context.close()

@@ -20,7 +20,7 @@ def test_the_sixth_wrong_password_answers_429(client, member, settings):
     response = client.post(url, {"login": "member@example.test", "password": "wrong again"})
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
-    # Even the right password waits now: the limit is per address, kept in the shared cache.
+    # Even the right password waits now: the limit is per account, kept in the shared cache.
     response = client.post(url, {"login": "member@example.test", "password": factories.PASSWORD})
     assert response.status_code == 429
     if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
