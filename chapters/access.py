@@ -64,7 +64,7 @@ NO_ACCESS = "none"
 def _access_lookup(user, slug: str) -> ChapterAccess | str:
     # The membership, its chapter and its roles in one query.
     roles_held = (
-        LeadershipRole.objects.current()
+        LeadershipRole.objects.in_force()
         .filter(member=OuterRef("pk"))
         .values("member")
         .annotate(held=StringAgg("role", delimiter=Value(",")))

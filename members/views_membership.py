@@ -192,6 +192,8 @@ def _render_detail(request, access, member, *, forms=None, error="", status=200)
         "entries": AuditEntry.objects.for_member(member).with_people()[:50],
         "error": error,
         "anonymised": membership.is_anonymised(member.user),
+        # Nobody changes their own membership but to resign (members/membership.py).
+        "own": member.user_id == request.user.pk,
         **_detail_forms(access, member),
         **(forms or {}),
     }

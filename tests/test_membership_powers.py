@@ -1,0 +1,124 @@
+"""Powers end when they should: a suspended leader leads nothing and cannot lift their own
+suspension, a leave pauses a leader's powers, and nobody changes their own membership or roles
+except to resign."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from members.models import AuditEntry, LeadershipRole, Member, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, chapter, *args):
+    return reverse(name, args=[chapter.slug, *args])
+
+
+def test_a_suspended_vice_president_loses_every_leader_page_and_cannot_reinstate_themselves(
+    client, chapter, president, vice_president
+):
+    client.force_login(president.user)
+    answer = client.post(url("membership_suspend", chapter, vice_president.pk),
+                         {"suspend-reason": "Unpaid dues"})
+    assert answer.status_code == 302
+    vice_president.refresh_from_db()
+    assert vice_president.status == Member.Status.SUSPENDED
+    # The suspension ended the term (yesterday was its last day), on the audit trail.
+    term = LeadershipRole.objects.get(member=vice_president)
+    assert term.ends_on is not None and term.ends_on < chapter.today()
+    assert AuditEntry.objects.filter(member=vice_president, action=AuditEntry.Action.ROLE_ENDED,
+                                     actor=president.user).exists()
+
+    client.force_login(vice_president.user)
+    # Still a member who signs in and sees the chapter, but no leader page or action.
+    assert client.get(reverse("chapter_home", args=[chapter.slug])).status_code == 200
+    for page in (url("membership_list", chapter), url("role_list", chapter),
+                 url("audit_list", chapter),
+                 url("membership_detail", chapter, vice_president.pk)):
+        assert client.get(page).status_code in (403, 404), page
+    answer = client.post(url("membership_reinstate", chapter, vice_president.pk))
+    assert answer.status_code in (403, 404)
+    vice_president.refresh_from_db()
+    assert vice_president.status == Member.Status.SUSPENDED
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.REINSTATED).exists()
+
+
+def test_roles_a_suspended_member_still_holds_grant_nothing(client, chapter, vice_president):
+    """A term left open on a suspended member (written by the admin or a bulk update) is not
+    in force: access grants roles by the holder's status, not by the term alone."""
+    Member.objects.filter(pk=vice_president.pk).update(status=Member.Status.SUSPENDED)
+    assert LeadershipRole.objects.current(chapter.today()).filter(member=vice_president).exists()
+    client.force_login(vice_president.user)
+    assert client.get(url("membership_list", chapter)).status_code == 403
+
+
+def test_a_leave_pauses_a_leaders_powers_and_the_return_restores_them(
+    client, chapter, president, vice_president
+):
+    today = chapter.today()
+    client.force_login(president.user)
+    answer = client.post(url("membership_leave", chapter, vice_president.pk), {
+        "starts_on": today.isoformat(),
+        "ends_on": (today + datetime.timedelta(days=30)).isoformat(), "reason": "Medical",
+    })
+    assert answer.status_code == 302
+    client.force_login(vice_president.user)
+    assert client.get(url("membership_list", chapter)).status_code == 403
+    # The term is kept through the leave.
+    term = LeadershipRole.objects.get(member=vice_president)
+    assert term.ends_on is None
+
+    client.force_login(president.user)
+    assert client.post(url("membership_leave_end", chapter, vice_president.pk)).status_code == 302
+    client.force_login(vice_president.user)
+    assert client.get(url("membership_list", chapter)).status_code == 200
+
+
+@pytest.mark.parametrize("action, data", [
+    ("membership_suspend", {"suspend-reason": "Testing the rule"}),
+    ("membership_renew", {}),
+    ("membership_leave", {"starts_on": "{today}", "ends_on": "{later}", "reason": "Medical"}),
+])
+def test_a_leader_cannot_change_their_own_membership(client, chapter, president, action, data):
+    today = chapter.today()
+    data = {key: value.format(today=today, later=today + datetime.timedelta(days=20))
+            for key, value in data.items()}
+    before = Member.objects.get(pk=president.pk)
+    client.force_login(president.user)
+    answer = client.post(url(action, chapter, president.pk), data)
+    assert answer.status_code == 400
+    assert "Your own membership and roles are changed by another leader" in answer.content.decode()
+    after = Member.objects.get(pk=president.pk)
+    assert (after.status, after.renewal_due_on) == (before.status, before.renewal_due_on)
+
+
+def test_a_leader_cannot_give_themselves_a_role(client, chapter, president):
+    client.force_login(president.user)
+    answer = client.post(url("role_list", chapter), {
+        "member": president.pk, "role": Role.MEMBERSHIP_COMMITTEE,
+        "starts_on": chapter.today().isoformat(),
+    })
+    assert answer.status_code == 400
+    assert "Your own membership and roles are changed by another leader" in answer.content.decode()
+    assert not LeadershipRole.objects.filter(member=president,
+                                             role=Role.MEMBERSHIP_COMMITTEE).exists()
+
+
+def test_a_leader_may_resign_their_role_and_their_membership(client, chapter, president,
+                                                              vice_president):
+    client.force_login(vice_president.user)
+    term = LeadershipRole.objects.get(member=vice_president)
+    assert client.post(url("role_end", chapter, term.pk)).status_code == 302
+    term.refresh_from_db()
+    assert term.ends_on is not None and term.ends_on < chapter.today()
+
+    client.force_login(president.user)
+    page = client.get(url("membership_detail", chapter, president.pk)).content.decode()
+    assert "This is your own membership" in page
+    assert url("membership_suspend", chapter, president.pk) not in page
+    answer = client.post(url("membership_drop", chapter, president.pk),
+                         {"drop-reason": "Moving abroad"})
+    assert answer.status_code == 302
+    assert Member.objects.get(pk=president.pk).status == Member.Status.DROPPED
