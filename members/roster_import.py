@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from chapters import spreadsheets
 from chapters.models import Chapter, Classification
 from members.audit import audit_record
 from members.membership import add_year, chapter_today
@@ -35,6 +36,12 @@ from members.models import Application, AuditEntry, Member, RosterImport, User
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+# What a roster file may hold, counted while it is read (chapters/spreadsheets.py): a chapter's
+# roster is a few dozen rows of short cells, so anything near these is not a roster.
+LIMITS = spreadsheets.Limits(
+    max_bytes=MAX_BYTES, max_unpacked=20 * 1024 * 1024, max_rows=MAX_ROWS, max_columns=50,
+    max_cell_chars=1000, max_shared_strings=50_000, max_cells=250_000, max_text=5_000_000,
+)
 CHUNK = 25
 
 # Canonical column -> the headings people use for it (compared lower-case, spaces collapsed).
@@ -117,55 +124,21 @@ def _cell(value) -> str:
     return text
 
 
-def _csv_rows(data: bytes) -> list[list]:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes nearly anything
-        raise RosterFileError("The file's text encoding was not recognised: save it as UTF-8.")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        return list(csv.reader(io.StringIO(text), dialect))
-    except csv.Error as error:
-        raise RosterFileError(f"The CSV file could not be read: {error}.") from None
-
-
-def _xlsx_rows(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged file
-        raise RosterFileError("The XLSX file could not be opened: is it a real .xlsx?") from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(list(row))
-            if len(rows) > MAX_ROWS + 50:
-                break
-        return rows
-    finally:
-        workbook.close()
-
-
 def parse_roster(filename: str, data: bytes) -> list[dict]:
     """The file's rows as {"line": n, "first_name": ..., ...} (text values; empty rows out)."""
-    if len(data) > MAX_BYTES:
-        raise RosterFileError("The file is larger than 5 MB: split it into smaller files.")
     name = filename.lower()
-    if name.endswith(".csv"):
-        table = _csv_rows(data)
-    elif name.endswith(".xlsx"):
-        table = _xlsx_rows(data)
-    else:
+    if not name.endswith((".csv", ".xlsx")):
         raise RosterFileError("Upload a .csv or .xlsx file.")
+    suffix = name[name.rindex("."):]
+    try:
+        table = spreadsheets.read_table(data, suffix, LIMITS)
+    except spreadsheets.TooLarge as problem:
+        raise RosterFileError(str(problem)) from None
+    except Exception:  # a damaged file: each parser raises its own kinds
+        raise RosterFileError(
+            f"The {suffix} file could not be opened: is it a real {suffix} file? Save it again "
+            "from your spreadsheet program, or as .csv."
+        ) from None
     header_at = next(
         (index for index, row in enumerate(table) if any(_cell(value) for value in row)), None
     )

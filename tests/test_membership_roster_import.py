@@ -353,8 +353,14 @@ def test_500_rows_through_the_browser_and_a_second_upload_has_nothing_to_add(
     again = client.post(url, {"file": SimpleUploadedFile("roster.csv", content)})
     second = client.get(again.url).content.decode()
     assert "There is nothing to add." in second
-    assert "Already in the chapter (480)" in second
-    assert "Rows with a problem (20)" in second
+    assert '<span class="badge">480</span> already in the chapter' in second
+    assert '<span class="badge badge-bad">20</span> with a problem' in second
+    # A page of 50 rows at a time, the problems first.
+    assert "Rows of the file (1–50 of 500)" in second and "Page 1 of 10" in second
+    assert second.count('<td><span class="badge verdict-') == 50
+    last = client.get(again.url + "?page=10").content.decode()
+    assert "Rows of the file (451–500 of 500)" in last
+    assert "Already in the chapter" in last and "Classification taken" not in last
     assert snapshot(chapter) == state
 
 
