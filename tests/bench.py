@@ -119,7 +119,7 @@ def people(chapter):
     from members.models import LEADING_ROLES, LeadershipRole, Member
 
     leader = (
-        LeadershipRole.objects.current()
+        LeadershipRole.objects.current(chapter.today())
         .filter(member__chapter=chapter, role__in=LEADING_ROLES, member__status="active")
         .select_related("member__user")
         .first()

@@ -122,3 +122,138 @@ def test_a_leader_may_resign_their_role_and_their_membership(client, chapter, pr
                          {"drop-reason": "Moving abroad"})
     assert answer.status_code == 302
     assert Member.objects.get(pk=president.pk).status == Member.Status.DROPPED
+
+
+# --- Every "today" is the chapter's own date ---------------------------------------------------
+
+# 20:00 UTC on 17 November is 07:00 on 18 November in Sydney (UTC+11 in summer).
+EVENING_UTC = datetime.datetime(2026, 11, 17, 20, 0, tzinfo=datetime.UTC)
+SYDNEY_TODAY = datetime.date(2026, 11, 18)
+
+
+@pytest.fixture
+def sydney(time_machine):
+    from tests import factories
+
+    time_machine.move_to(EVENING_UTC)
+    chapter = factories.chapter("Harbour Side Builders", time_zone="Australia/Sydney")
+    assert chapter.today() == SYDNEY_TODAY
+    return chapter
+
+
+def test_a_role_ended_in_a_chapter_ahead_of_utc_ends_at_its_own_midnight(client, sydney):
+    from members import membership
+    from tests import factories
+
+    president = factories.member(sydney, roles=(Role.PRESIDENT,))
+    vice_president = factories.member(sydney, roles=(Role.VICE_PRESIDENT,))
+    client.force_login(vice_president.user)
+    assert client.get(url("membership_list", sydney)).status_code == 200
+    membership.role_end(term=LeadershipRole.objects.get(member=vice_president),
+                        by=president.user)
+    # Its last day was 17 November in Sydney, which is still the date in UTC.
+    assert LeadershipRole.objects.get(member=vice_president).ends_on == datetime.date(2026, 11, 17)
+    assert client.get(url("membership_list", sydney)).status_code == 403
+
+
+def test_terms_lapse_and_begin_on_the_chapters_date(client, sydney):
+    from tests import factories
+
+    lapsed = factories.member(sydney)
+    LeadershipRole.objects.create(member=lapsed, role=Role.PRESIDENT,
+                                  starts_on=datetime.date(2026, 5, 18),
+                                  ends_on=datetime.date(2026, 11, 17))
+    starting = factories.member(sydney)
+    LeadershipRole.objects.create(member=starting, role=Role.VICE_PRESIDENT,
+                                  starts_on=SYDNEY_TODAY)
+    client.force_login(lapsed.user)
+    assert client.get(url("membership_list", sydney)).status_code == 403
+    client.force_login(starting.user)
+    assert client.get(url("membership_list", sydney)).status_code == 200
+
+
+def test_an_invitation_accepted_in_sydney_joins_on_sydneys_date(client, sydney):
+    from members.services import invitation_accept, invitation_create
+    from tests import factories
+
+    invitation = invitation_create(
+        chapter=sydney, email="new@example.test", first_name="Nia", last_name="New",
+        classification=factories.classification("Joinery"), business_name="Nia Joinery",
+        invited_by=None,
+    )
+    member = invitation_accept(invitation=invitation, user=None,
+                               password="a-long-passphrase-2026")
+    assert member.joined_on == SYDNEY_TODAY
+
+
+# --- Access is read from the database: a write by any path applies on the next request ---------
+# (Run on PostgreSQL with REDIS_URL set, these hold with the real shared cache.)
+
+
+def test_a_role_moved_to_another_member_by_a_bulk_update_moves_its_powers_at_once(
+    client, chapter, vice_president, member
+):
+    client.force_login(vice_president.user)
+    assert client.get(url("membership_list", chapter)).status_code == 200
+    LeadershipRole.objects.filter(member=vice_president).update(member=member)
+    assert client.get(url("membership_list", chapter)).status_code == 403
+    client.force_login(member.user)
+    assert client.get(url("membership_list", chapter)).status_code == 200
+
+
+def test_a_role_reassigned_in_the_admin_leaves_the_previous_holder_nothing(
+    client, chapter, admin_user, vice_president, member
+):
+    client.force_login(vice_president.user)
+    assert client.get(url("membership_list", chapter)).status_code == 200
+    term = LeadershipRole.objects.get(member=vice_president)
+    client.force_login(admin_user)
+    change = reverse("admin:members_leadershiprole_change", args=[term.pk])
+    answer = client.post(change, {
+        "member": member.pk, "role": term.role, "starts_on": term.starts_on.isoformat(),
+        "ends_on": "",
+    })
+    assert answer.status_code == 302, answer.content.decode()[-2000:]
+    client.force_login(vice_president.user)
+    assert client.get(url("membership_list", chapter)).status_code == 403
+
+
+def test_a_membership_moved_to_another_account_leaves_the_old_account_outside(
+    client, chapter, member
+):
+    from tests import factories
+
+    old_account = member.user
+    new_account = factories.user("new-owner@example.test")
+    client.force_login(old_account)
+    home = reverse("chapter_home", args=[chapter.slug])
+    assert client.get(home).status_code == 200
+    Member.objects.filter(pk=member.pk).update(user=new_account)
+    assert client.get(home).status_code == 404
+    client.force_login(new_account)
+    assert client.get(home).status_code == 200
+
+
+def test_a_member_dropped_by_a_bulk_update_gets_404_on_the_next_request(client, chapter,
+                                                                         member):
+    client.force_login(member.user)
+    home = reverse("chapter_home", args=[chapter.slug])
+    assert client.get(home).status_code == 200
+    assert client.get(home).status_code == 200  # whatever a second visit may keep
+    Member.objects.filter(pk=member.pk).update(status=Member.Status.DROPPED)
+    assert client.get(home).status_code == 404
+    assert client.get(reverse("roster", args=[chapter.slug])).status_code == 404
+    # Nor does the navigation of any page offer the chapter any more.
+    assert chapter.name not in client.get(reverse("my_data")).content.decode()
+
+
+def test_an_account_closed_by_a_bulk_update_is_signed_out_on_the_next_request(client, chapter,
+                                                                              member):
+    from members.models import User
+
+    client.force_login(member.user)
+    home = reverse("chapter_home", args=[chapter.slug])
+    assert client.get(home).status_code == 200
+    User.objects.filter(pk=member.user_id).update(is_active=False)
+    answer = client.get(home)
+    assert answer.status_code == 302 and "/accounts/login/" in answer["Location"]
