@@ -645,7 +645,8 @@ def roster_import_preview(request, slug, batch_id):
     elif batch.status == RosterImport.Status.IMPORTED:
         context["problems"] = [
             r for r in batch.results
-            if r["verdict"] not in (roster_import.CREATED, roster_import.UNCHANGED)
+            if r["verdict"] not in (roster_import.CREATED, roster_import.INVITED,
+                                    roster_import.UNCHANGED)
         ]
     if request.headers.get("HX-Request") and batch.status != RosterImport.Status.PREVIEW:
         return render(request, "membership/roster_import_preview.html#progress", context)
