@@ -12,10 +12,8 @@ Rows whose other side is not a member of the chapter (another chapter's member) 
 ImportedSlip that counts for our side only.
 """
 
-import csv
 import datetime
 import hashlib
-import io
 import json
 import logging
 import re
@@ -30,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from chapters import spreadsheets
 from chapters.freshness import chapters_changed
 from chapters.models import Chapter, ImportBatch, ImportedRow, ImportedSlip
 from meetings.models import Attendance, Meeting, Palms, Visitor
@@ -39,9 +38,16 @@ from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou, Tie
 
 logger = logging.getLogger(__name__)
 
+# What an upload may hold (chapters/spreadsheets.py counts each while reading): a compressed
+# .xlsx can hold far more than its size suggests; no chapter's history is this large.
 MAX_BYTES = 10 * 1024 * 1024
-# A compressed .xlsx can hold far more than its size suggests; no chapter's history is this long.
+MAX_UNPACKED = 64 * 1024 * 1024
 MAX_ROWS = 100_000
+MAX_COLUMNS = 500
+MAX_CELL_CHARS = 5_000
+MAX_SHARED_STRINGS = 100_000
+MAX_CELLS = 1_000_000
+MAX_TEXT = 40_000_000
 EXTENSIONS = (".xlsx", ".xls", ".csv")
 HEADER_SEARCH_ROWS = 30
 # What a TYFCB amount can hold (14 digits, 2 after the point), as the slip forms allow.
@@ -92,23 +98,19 @@ class ImportConflict(Exception):
 # -- Reading files -------------------------------------------------------------------------
 
 def read_table(content: bytes, filename: str) -> list[list]:
-    """The cells of the file's first sheet, row by row."""
+    """The cells of the file's first sheet, row by row, within the limits above."""
     suffix = PurePath(filename).suffix.lower()
     if suffix not in EXTENSIONS:
         raise UnreadableFile("Upload an .xlsx, .xls or .csv file.")
-    if len(content) > MAX_BYTES:
-        raise UnreadableFile("The file is larger than 10 MB.")
+    limits = spreadsheets.Limits(
+        max_bytes=MAX_BYTES, max_unpacked=MAX_UNPACKED, max_rows=MAX_ROWS,
+        max_columns=MAX_COLUMNS, max_cell_chars=MAX_CELL_CHARS,
+        max_shared_strings=MAX_SHARED_STRINGS, max_cells=MAX_CELLS, max_text=MAX_TEXT,
+    )
     try:
-        if suffix == ".csv":
-            return _read_csv(content)
-        if suffix == ".xlsx":
-            return _read_xlsx(content)
-        return _read_xls(content)
-    except _TooLong:
-        raise UnreadableFile(f"The file has more than {MAX_ROWS:,} rows: split it by year.") \
-            from None
-    except UnreadableFile:
-        raise
+        return spreadsheets.read_table(content, suffix, limits)
+    except spreadsheets.TooLarge as problem:
+        raise UnreadableFile(str(problem)) from None
     except Exception as error:  # any parser failure is the file's fault, not a server error
         # The parser's own words ("File is not a zip file") help nobody in the chapter; they
         # go to the log.
@@ -118,70 +120,6 @@ def read_table(content: bytes, filename: str) -> list[list]:
             f"format. Open it in your spreadsheet program, save it again as {suffix} (or as "
             ".csv), and upload that."
         ) from error
-
-
-class _TooLong(Exception):
-    pass
-
-
-def _capped(rows) -> list[list]:
-    table = []
-    for row in rows:
-        if len(table) >= MAX_ROWS:
-            raise _TooLong
-        table.append([_no_nul(cell) for cell in list(row)[:500]])
-    return table
-
-
-def _no_nul(cell):
-    """PostgreSQL stores no NUL character (the rows are JSON): a stray one is dropped."""
-    return cell.replace("\x00", "") if isinstance(cell, str) else cell
-
-
-def _read_csv(content: bytes) -> list[list]:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise UnreadableFile("The CSV file is not UTF-8 or Windows text.")
-    # Only the delimiter varies in practice (Excel in some locales writes ";"); csv.Sniffer
-    # also guesses quoting, and guesses it wrong on free text with quotes in it.
-    head = text[:4096]
-    delimiter = max(",;\t", key=head.count) if any(d in head for d in ",;\t") else ","
-    return _capped(csv.reader(io.StringIO(text), delimiter=delimiter))
-
-
-def _read_xlsx(content: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        return _capped(sheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
-
-
-def _read_xls(content: bytes) -> list[list]:
-    import xlrd
-
-    book = xlrd.open_workbook(file_contents=content)
-    sheet = book.sheet_by_index(0)
-    if sheet.nrows > MAX_ROWS:
-        raise _TooLong
-    rows = []
-    for index in range(sheet.nrows):
-        row = []
-        for cell in sheet.row(index):
-            if cell.ctype == xlrd.XL_CELL_DATE:
-                row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-            else:
-                row.append(_no_nul(cell.value))
-        rows.append(row)
-    return rows
 
 
 # -- Cells ---------------------------------------------------------------------------------

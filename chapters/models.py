@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 def validate_time_zone(value: str) -> None:
@@ -160,6 +161,10 @@ class Chapter(models.Model):
 
     def local(self, moment: datetime.datetime) -> datetime.datetime:
         return moment.astimezone(self.zone)
+
+    def today(self) -> datetime.date:
+        """The date on the chapter's own calendar: role terms, renewals and lapses use it."""
+        return timezone.now().astimezone(self.zone).date()
 
 
 class Industry(models.Model):

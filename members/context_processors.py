@@ -1,20 +1,14 @@
-from chapters import freshness
 from chapters.models import Chapter
 
 
 def navigation(request):
-    """The chapters the signed-in person belongs to, for the navigation."""
+    """The chapters the signed-in person belongs to, for the navigation (read when a page
+    shows it, from the database: a membership ended by any path is gone from the next page)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
 
     def chapters():
-        # On every page: cached until the person's memberships or a chapter change.
-        return freshness.cached(
-            f"nav-chapters:{user.pk}",
-            [("user", user.pk), freshness.CATALOG],
-            lambda: (list(Chapter.objects.for_user(user).only("name", "slug")),
-                     freshness.PAGE_SECONDS),
-        )
+        return list(Chapter.objects.for_user(user).only("name", "slug"))
 
     return {"nav_chapters": chapters}

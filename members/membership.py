@@ -55,6 +55,16 @@ class NothingToDo(MembershipError):
     """The change was already made (a double click, a second worker): nothing happened."""
 
 
+def _refuse_own(member: Member, by: User | None) -> None:
+    """Nobody changes their own membership or roles, except to resign (drop themselves or end
+    their own term): a leader cannot lift their own suspension or give themselves a role."""
+    if by is not None and member.user_id == by.pk:
+        raise MembershipError(
+            "Your own membership and roles are changed by another leader or an admin, not by "
+            "you; you can only resign (drop your own membership or end your own term)."
+        )
+
+
 # --- Helpers ------------------------------------------------------------------------------
 
 
@@ -455,6 +465,7 @@ def membership_renew(
     `expected_due_on` is the due date the leader saw; a second click finds it moved on and
     changes nothing.
     """
+    _refuse_own(member, by)
     with transaction.atomic():
         member = _locked(member)
         if member.status not in Status.current_values():
@@ -529,6 +540,7 @@ def leave_start(
 ) -> LeaveOfAbsence:
     """A (medical) leave of absence: the member keeps the classification. A leave starting
     later is arranged now and begins on its date (the daily sweep)."""
+    _refuse_own(member, by)
     if ends_on <= starts_on:
         raise MembershipError("The leave must end after it starts.")
     with transaction.atomic():
@@ -581,6 +593,7 @@ def _leave_begin(leave: LeaveOfAbsence, member: Member, *, by, now) -> None:
 
 def leave_end(*, member: Member, by: User | None) -> Member:
     """Back from leave now (or cancel a leave that has not begun)."""
+    _refuse_own(member, by)
     now = timezone.now()
     with transaction.atomic():
         member = _locked(member)
@@ -650,7 +663,9 @@ def leaves_sweep(*, now: datetime.datetime | None = None) -> tuple[int, int]:
 
 
 def membership_suspend(*, member: Member, by: User, reason: str) -> Member:
-    """Suspended: still signs in, but the classification is free for someone else."""
+    """Suspended: still signs in and sees the chapter, but the classification is free for
+    someone else and the member's roles end (a suspended leader leads nothing)."""
+    _refuse_own(member, by)
     reason = reason.strip()
     if not reason:
         raise MembershipError("Say why the membership is suspended.")
@@ -664,6 +679,7 @@ def membership_suspend(*, member: Member, by: User, reason: str) -> Member:
                 f"is {member.get_status_display().lower()}."
             )
         _close_leave(member, timezone.now())
+        _end_roles(member, by=by, today=chapter_today(member.chapter), why="suspended")
         return _status_change(
             member, status=Status.SUSPENDED, by=by, action=Action.SUSPENDED,
             summary=f"Suspended: {reason}", extra={"reason": reason},
@@ -689,7 +705,9 @@ def membership_drop(*, member: Member, by: User, reason: str) -> Member:
 
 
 def membership_reinstate(*, member: Member, by: User) -> Member:
-    """Back to active from suspended, dropped or expired, if the classification is free."""
+    """Back to active from suspended, dropped or expired, if the classification is free.
+    Roles ended by the suspension or drop stay ended: a leader assigns them again."""
+    _refuse_own(member, by)
     with transaction.atomic():
         _lock_chapter(member.chapter_id)
         member = _locked(member)
@@ -736,6 +754,7 @@ def membership_transfer(
     """Move a member to another chapter: the old membership is closed with a "transferred"
     note and a new one opens there (the classification must be free in it). Both chapters keep
     their history; the old row keeps its slips."""
+    _refuse_own(member, by)
     if to_chapter.pk == member.chapter_id:
         raise MembershipError("Choose another chapter.")
     with transaction.atomic():
@@ -823,6 +842,7 @@ def member_anonymise(*, member: Member, by: User) -> Member:
     from meetings.models import Visitor
     from members.models import Delivery
 
+    _refuse_own(member, by)
     with transaction.atomic():
         member = _locked(member)
         user = User.objects.select_for_update().get(pk=member.user_id)
@@ -917,6 +937,7 @@ def role_assign(
 ) -> LeadershipRole:
     """Give a member a role for a term. President, Vice President and Secretary/Treasurer are
     held by one member at a time."""
+    _refuse_own(member, by)
     if role not in Role.values:
         raise MembershipError("Choose a role.")
     if ends_on is not None and ends_on < starts_on:
@@ -973,7 +994,8 @@ def role_assign(
 
 
 def role_end(*, term: LeadershipRole, by: User) -> None:
-    """End a term today (yesterday was its last day); a term not yet begun is cancelled."""
+    """End a term today (yesterday was its last day); a term not yet begun is cancelled. The
+    holder may end their own term: that is resigning from the role."""
     with transaction.atomic():
         term = (
             LeadershipRole.objects.select_for_update(of=("self",))

@@ -92,6 +92,12 @@ class Member(models.Model):
             """Statuses that can sign in to the chapter and see it."""
             return [cls.ACTIVE, cls.ON_LEAVE, cls.SUSPENDED]
 
+        @classmethod
+        def leading_values(cls) -> list[str]:
+            """Statuses whose role terms are in force: a leave pauses them (the term is kept and
+            counts again on return), a suspension ends them."""
+            return [cls.ACTIVE]
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -186,9 +192,14 @@ LEADING_ROLES = frozenset({Role.PRESIDENT, Role.VICE_PRESIDENT, Role.SECRETARY_T
 
 
 class LeadershipRoleQuerySet(models.QuerySet):
-    def current(self, on: datetime.date | None = None):
-        on = on or timezone.localdate()
+    def current(self, on: datetime.date):
+        """Terms running on `on`, a date of the chapter's own calendar (`Chapter.today()`):
+        a term that ended yesterday there is over, whatever the server's date."""
         return self.filter(starts_on__lte=on).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+
+    def in_force(self, on: datetime.date):
+        """Current terms whose holder's status lets them lead: what grants a leader's powers."""
+        return self.current(on).filter(member__status__in=Member.Status.leading_values())
 
 
 class LeadershipRole(models.Model):

@@ -151,10 +151,11 @@ def dispatch(*, now: datetime.datetime | None = None) -> DispatchResult:
     )
 
 
-def _recipients(kind: str, chapter_id: int):
+def _recipients(kind: str, chapter_id: int, on: datetime.date):
     members = Member.objects.active().filter(chapter_id=chapter_id)
     if kind == NotificationKind.SUMMARY:
-        leaders = LeadershipRole.objects.current().filter(role__in=LEADING_ROLES)
+        # The team in office on the meeting's date (the chapter's own calendar).
+        leaders = LeadershipRole.objects.current(on).filter(role__in=LEADING_ROLES)
         members = members.filter(pk__in=leaders.values("member"))
     return members.exclude(
         Exists(NotificationOptOut.objects.filter(member=OuterRef("pk"), kind=kind))
@@ -243,7 +244,8 @@ def _rows_create(*, meeting, kind: str, now: datetime.datetime) -> int:
     one_row = ", ".join(quote(Delivery._meta.get_field(name).column)
                         for name in ("kind", "meeting", "member"))
     recipients, recipient_params = (
-        _recipients(kind, meeting.chapter_id).values(recipient=F("pk")).query.sql_with_params()
+        _recipients(kind, meeting.chapter_id, meeting.local_date)
+        .values(recipient=F("pk")).query.sql_with_params()
     )
     # Only quoted names and the ORM's own SQL go into the text; every value is a parameter.
     # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.

@@ -6,8 +6,11 @@ malformed phone, unknown classification or classification taken. Importing is id
 whose email is already in the chapter changes nothing, so importing a file twice adds nothing.
 
 A new person gets an account without a password and (unless the leader unticks it) an email
-with a link to set one; someone who already has an account (a member of another chapter) is
-told they were added. The leader vouches for the address, so it counts as verified.
+with a link to set one; the leader vouches for the address, so it counts as verified. Someone
+who already has an account (a member of another chapter) is never added without their word:
+the preview says "has an account in another chapter" without the account's name, and the
+import sends them an invitation they accept. A closed account's address is answered as an
+unknown one is (it gets an invitation too), so the preview tells nobody that it exists.
 """
 
 import csv
@@ -28,13 +31,21 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from chapters import spreadsheets
 from chapters.models import Chapter, Classification
 from members.audit import audit_record
 from members.membership import add_year, chapter_today
 from members.models import Application, AuditEntry, Member, RosterImport, User
+from members.services import MembershipError, invitation_create
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+# What a roster file may hold, counted while it is read (chapters/spreadsheets.py): a chapter's
+# roster is a few dozen rows of short cells, so anything near these is not a roster.
+LIMITS = spreadsheets.Limits(
+    max_bytes=MAX_BYTES, max_unpacked=20 * 1024 * 1024, max_rows=MAX_ROWS, max_columns=50,
+    max_cell_chars=1000, max_shared_strings=50_000, max_cells=250_000, max_text=5_000_000,
+)
 CHUNK = 25
 
 # Canonical column -> the headings people use for it (compared lower-case, spaces collapsed).
@@ -67,6 +78,7 @@ REQUIRED = ("first_name", "last_name", "email", "business_name", "classification
 EXPORT_COLUMNS = [*LABELS.values(), "Status"]
 
 NEW = "new"
+INVITE = "invite"
 UNCHANGED = "unchanged"
 DUPLICATE_EMAIL = "duplicate_email"
 CLASSIFICATION_TAKEN = "classification_taken"
@@ -75,6 +87,7 @@ MALFORMED_PHONE = "malformed_phone"
 INVALID = "invalid"
 VERDICTS = {
     NEW: "Will be added",
+    INVITE: "Will be invited",
     UNCHANGED: "Already in the chapter: left as it is",
     DUPLICATE_EMAIL: "Duplicate email",
     CLASSIFICATION_TAKEN: "Classification taken",
@@ -83,6 +96,10 @@ VERDICTS = {
     INVALID: "Missing or invalid data",
 }
 CREATED = "created"
+INVITED = "invited"
+# Someone with an account elsewhere is never added without their word: they are invited, and
+# the preview says so without the account's name (the file's name is shown, as for anyone).
+HAS_ACCOUNT = "Has an account in another chapter: they get an invitation to accept."
 
 PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()\-./]+$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d %b %Y", "%d %B %Y")
@@ -117,55 +134,21 @@ def _cell(value) -> str:
     return text
 
 
-def _csv_rows(data: bytes) -> list[list]:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes nearly anything
-        raise RosterFileError("The file's text encoding was not recognised: save it as UTF-8.")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        return list(csv.reader(io.StringIO(text), dialect))
-    except csv.Error as error:
-        raise RosterFileError(f"The CSV file could not be read: {error}.") from None
-
-
-def _xlsx_rows(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged file
-        raise RosterFileError("The XLSX file could not be opened: is it a real .xlsx?") from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(list(row))
-            if len(rows) > MAX_ROWS + 50:
-                break
-        return rows
-    finally:
-        workbook.close()
-
-
 def parse_roster(filename: str, data: bytes) -> list[dict]:
     """The file's rows as {"line": n, "first_name": ..., ...} (text values; empty rows out)."""
-    if len(data) > MAX_BYTES:
-        raise RosterFileError("The file is larger than 5 MB: split it into smaller files.")
     name = filename.lower()
-    if name.endswith(".csv"):
-        table = _csv_rows(data)
-    elif name.endswith(".xlsx"):
-        table = _xlsx_rows(data)
-    else:
+    if not name.endswith((".csv", ".xlsx")):
         raise RosterFileError("Upload a .csv or .xlsx file.")
+    suffix = name[name.rindex("."):]
+    try:
+        table = spreadsheets.read_table(data, suffix, LIMITS)
+    except spreadsheets.TooLarge as problem:
+        raise RosterFileError(str(problem)) from None
+    except Exception:  # a damaged file: each parser raises its own kinds
+        raise RosterFileError(
+            f"The {suffix} file could not be opened: is it a real {suffix} file? Save it again "
+            "from your spreadsheet program, or as .csv."
+        ) from None
     header_at = next(
         (index for index, row in enumerate(table) if any(_cell(value) for value in row)), None
     )
@@ -230,11 +213,12 @@ class RowVerdict:
 
     @property
     def is_new(self) -> bool:
-        return self.verdict == NEW
+        """Added or invited on import."""
+        return self.verdict in (NEW, INVITE)
 
     @property
     def is_problem(self) -> bool:
-        return self.verdict not in (NEW, UNCHANGED, CREATED)
+        return self.verdict not in (NEW, INVITE, UNCHANGED, CREATED, INVITED)
 
     @property
     def label(self) -> str:
@@ -298,6 +282,12 @@ def assess_rows(chapter: Chapter, rows: list[dict]) -> list[RowVerdict]:
             "user__email", "status"
         )
     }
+    emails = {row.get("email", "").strip().lower() for row in rows} - {""}
+    # Open accounts only: a closed account's address gets the answer an unknown one gets,
+    # so the preview tells nobody that it exists.
+    with_account = set(
+        User.objects.filter(email__in=emails, is_active=True).values_list("email", flat=True)
+    )
     names = {row.get("classification", "").strip().lower() for row in rows} - {""}
     classifications = {
         lowered: (pk, name)
@@ -377,6 +367,9 @@ def assess_rows(chapter: Chapter, rows: list[dict]) -> list[RowVerdict]:
             ))
             continue
         claimed[classification_id] = row["line"]
+        if email in with_account:
+            verdicts.append(RowVerdict(row, INVITE, HAS_ACCOUNT, classification_id))
+            continue
         verdicts.append(RowVerdict(row, NEW, "", classification_id))
     return verdicts
 
@@ -385,8 +378,11 @@ def summary(verdicts: list[RowVerdict]) -> dict:
     counts = {key: 0 for key in VERDICTS}
     for verdict in verdicts:
         counts[verdict.verdict] = counts.get(verdict.verdict, 0) + 1
-    problems = sum(count for key, count in counts.items() if key not in (NEW, UNCHANGED))
-    return {"counts": counts, "new": counts[NEW], "unchanged": counts[UNCHANGED],
+    problems = sum(
+        count for key, count in counts.items() if key not in (NEW, INVITE, UNCHANGED)
+    )
+    return {"counts": counts, "new": counts[NEW] + counts[INVITE], "invite": counts[INVITE],
+            "unchanged": counts[UNCHANGED],
             "problems": problems, "total": len(verdicts)}
 
 
@@ -409,11 +405,22 @@ class ImportOutcome:
 def _create_member(
     *, chapter: Chapter, verdict: RowVerdict, by: User | None, today: datetime.date
 ) -> tuple[Member | None, str]:
-    """Add one row's member; (None, why) when it cannot be added."""
+    """Add one row's member; (None, why) when it cannot be added. An address that already has
+    an account (in another chapter, or closed) is invited instead: (None, INVITED)."""
     row = verdict.row
     user = User.objects.filter(email__iexact=row["email"]).first()
-    if user is not None and not user.is_active:
-        return None, "This address belongs to a closed account: use another one."
+    if user is not None:
+        try:
+            with transaction.atomic():
+                invitation_create(
+                    chapter=chapter, email=row["email"], first_name=row["first_name"],
+                    last_name=row["last_name"],
+                    classification=Classification.objects.get(pk=verdict.classification_id),
+                    business_name=row["business_name"], invited_by=by,
+                )
+        except MembershipError as refusal:
+            return None, str(refusal)
+        return None, INVITED
     if user is None:
         user = User.objects.create_user(
             email=row["email"], password=None,
@@ -492,11 +499,15 @@ def import_rows(
                         outcome["verdict"] = CREATED
                         if send_emails:
                             roster_welcome_send.delay_on_commit(member.pk)
+                    elif why == INVITED:
+                        # A closed account is counted as a row added, as an unknown one is.
+                        outcome["verdict"] = INVITED if verdict.verdict == INVITE else CREATED
+                        outcome["message"] = ""
                     else:
                         if outcome["verdict"] == NEW:
                             outcome["verdict"] = INVALID
                         outcome["message"] = why
-                if outcome["verdict"] in (CREATED, NEW):
+                if outcome["verdict"] in (CREATED, NEW, INVITED, INVITE):
                     created += 1
                 elif outcome["verdict"] == UNCHANGED:
                     unchanged += 1

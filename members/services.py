@@ -119,7 +119,7 @@ def invitation_accept(*, invitation: Invitation, user: User | None, password: st
             email=invitation.email,
             defaults={"verified": True, "primary": not user.emailaddress_set.exists()},
         )
-        today = timezone.localdate()
+        today = invitation.chapter.today()
         try:
             with transaction.atomic():
                 member = Member.objects.create(

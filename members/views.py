@@ -75,7 +75,7 @@ def invitation_accept(request, token):
                 messages.error(request, str(error))
         else:
             if signed_in is None:
-                login(request, member.user, backend="members.backends.ModelBackend")
+                login(request, member.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to {member.chapter}!")
             return redirect("chapter_home", slug=member.chapter.slug)
     return render(

@@ -192,6 +192,8 @@ def _render_detail(request, access, member, *, forms=None, error="", status=200)
         "entries": AuditEntry.objects.for_member(member).with_people()[:50],
         "error": error,
         "anonymised": membership.is_anonymised(member.user),
+        # Nobody changes their own membership but to resign (members/membership.py).
+        "own": member.user_id == request.user.pk,
         **_detail_forms(access, member),
         **(forms or {}),
     }
@@ -608,9 +610,6 @@ def roster_import_upload(request, slug):
     }, status=400 if form.errors else 200)
 
 
-PREVIEW_GOOD_ROWS = 50
-
-
 def _batch(access, batch_id) -> RosterImport:
     return get_object_or_404(
         RosterImport.objects.select_related("created_by"), chapter=access.chapter, pk=batch_id
@@ -626,13 +625,17 @@ def roster_import_preview(request, slug, batch_id):
     context = {"access": access, "chapter": access.chapter, "batch": batch}
     if batch.status == RosterImport.Status.PREVIEW:
         verdicts = roster_import.assess_rows(access.chapter, batch.rows)
-        new = [v for v in verdicts if v.is_new]
+        # Problems first (what the leader must fix), then the rows to add, then the rest; a
+        # page at a time, however long the file.
+        order = {True: 0, False: 1}
+        ordered = sorted(
+            verdicts, key=lambda v: (order[v.is_problem], not v.is_new, v.line)
+        )
+        page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
         context |= {
             "summary": roster_import.summary(verdicts),
-            "problems": [v for v in verdicts if v.is_problem],
-            "unchanged": [v for v in verdicts if v.verdict == roster_import.UNCHANGED],
-            "new_rows": new[:PREVIEW_GOOD_ROWS],
-            "new_more": max(0, len(new) - PREVIEW_GOOD_ROWS),
+            "page": page,
+            "page_query": _without_page(request),
         }
     elif batch.status == RosterImport.Status.IMPORTING:
         # A worker that died leaves the run unfinished: offer to start it again.
@@ -642,7 +645,8 @@ def roster_import_preview(request, slug, batch_id):
     elif batch.status == RosterImport.Status.IMPORTED:
         context["problems"] = [
             r for r in batch.results
-            if r["verdict"] not in (roster_import.CREATED, roster_import.UNCHANGED)
+            if r["verdict"] not in (roster_import.CREATED, roster_import.INVITED,
+                                    roster_import.UNCHANGED)
         ]
     if request.headers.get("HX-Request") and batch.status != RosterImport.Status.PREVIEW:
         return render(request, "membership/roster_import_preview.html#progress", context)

@@ -119,7 +119,7 @@ def people(chapter):
     from members.models import LEADING_ROLES, LeadershipRole, Member
 
     leader = (
-        LeadershipRole.objects.current()
+        LeadershipRole.objects.current(chapter.today())
         .filter(member__chapter=chapter, role__in=LEADING_ROLES, member__status="active")
         .select_related("member__user")
         .first()
@@ -893,6 +893,53 @@ def bench_exports(chapter) -> None:
         )
 
 
+# --- 7. Memory and time of refusing each spreadsheet bomb ------------------------------------
+
+BOMB_GOAL_MB = 50
+
+
+def bomb_peak(read, content: bytes) -> tuple[int, float, str]:
+    """Peak Python memory (above what was held before) and seconds to read `content` as an
+    upload is read, and the refusal's words."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    started = time.perf_counter()
+    try:
+        read(content)
+        answer = "ACCEPTED"
+    except Exception as refusal:  # the refusal is what is measured
+        answer = str(refusal)
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak, seconds, answer
+
+
+def bench_spreadsheet_bombs() -> None:
+    """Each crafted file of tests/spreadsheet_bombs.py through both imports' reading."""
+    from chapters import imports
+    from members import roster_import
+    from tests import spreadsheet_bombs
+
+    say("\n7. Peak memory growth refusing each spreadsheet bomb (both imports)")
+    readers = {
+        "roster": lambda name: lambda content: roster_import.parse_roster(name, content),
+        "report": lambda name: lambda content: imports.read_table(content, name),
+    }
+    for bomb, (filename, build) in spreadsheet_bombs.BOMBS.items():
+        content = build()  # the request's own bytes are not the reading's growth
+        for reader, make in readers.items():
+            peak, seconds, answer = bomb_peak(make(filename), content)
+            verdict = ("met" if peak < BOMB_GOAL_MB * 1e6 and answer != "ACCEPTED"
+                       else "NOT MET")
+            record(
+                "Spreadsheet bombs",
+                f"{bomb} ({len(content) / 1e3:,.0f} kB), {reader} import",
+                f"+{peak / 1e6:.1f} MB, {seconds:.2f} s: {answer[:60]}",
+                f"< {BOMB_GOAL_MB} MB and refused: {verdict}",
+            )
+
+
 # --- The table ----------------------------------------------------------------------------
 
 
@@ -917,6 +964,13 @@ def table_write() -> str:
 
 def main() -> None:
     VAR.mkdir(exist_ok=True)
+    only = set(os.environ.get("BENCH_ONLY", "").replace(" ", "").split(",")) - {""}
+    if only == {"7"}:
+        # Reading files needs no database: no region to seed.
+        django_setup()
+        bench_spreadsheet_bombs()
+        say("\n" + table_write())
+        return
     database_ensure()
     django_setup()
     region_seed()
@@ -933,8 +987,8 @@ def main() -> None:
         ({"3", "4"}, lambda: bench_tallies_and_palms(chapter)),
         ({"5"}, bench_reminders),
         ({"6"}, lambda: bench_exports(chapter)),
+        ({"7"}, bench_spreadsheet_bombs),
     ]
-    only = set(os.environ.get("BENCH_ONLY", "").replace(" ", "").split(",")) - {""}
     for numbers, section in sections:
         if not only or numbers & only:
             section()

@@ -67,7 +67,7 @@ def test_memberships_past_renewal_expire_once_and_lose_their_roles(chapter, pres
     assert membership.memberships_expire() == 0
     lapsing.refresh_from_db()
     assert lapsing.status == Status.EXPIRED
-    assert not LeadershipRole.objects.current().filter(member=lapsing).exists()
+    assert not LeadershipRole.objects.current(chapter.today()).filter(member=lapsing).exists()
     entry = AuditEntry.objects.get(member=lapsing, action=AuditEntry.Action.EXPIRED)
     assert entry.actor is None
     assert entry.after == {"status": "expired"}
@@ -230,7 +230,7 @@ def test_drop_needs_a_reason_ends_roles_and_keeps_the_row(client_for, chapter, p
     assert response.status_code == 302
     leaving.refresh_from_db()
     assert leaving.status == Status.DROPPED
-    assert not LeadershipRole.objects.current().filter(member=leaving).exists()
+    assert not LeadershipRole.objects.current(chapter.today()).filter(member=leaving).exists()
     entry = AuditEntry.objects.get(member=leaving, action=AuditEntry.Action.DROPPED)
     assert entry.before == {"status": "active"}
     assert entry.after == {"status": "dropped", "reason": "Moved away"}

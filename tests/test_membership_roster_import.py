@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from chapters.models import Classification, Industry
 from members import roster_import
-from members.models import AuditEntry, Member, RosterImport, User
+from members.models import AuditEntry, Invitation, Member, RosterImport, User
 from tests import factories
 from tests.membership_world import roster_csv
 
@@ -114,7 +114,7 @@ def test_imported_members_get_a_verified_account_and_a_set_password_email(
     factories.classification("Catering")
     rows = roster_import.parse_roster("r.csv", roster_csv([
         ["Pat", "Pipe", "pat@example.test", "", "Pat Plumbing", "plumbing"],
-        # Someone who already has an account (a member of another chapter) keeps it.
+        # Someone who already has an account (a member of another chapter) is invited.
         ["Otto", "Olsen", other_member.user.email, "", "Otto Catering", "Catering"],
     ], HEADER))
     with django_capture_on_commit_callbacks(execute=True):
@@ -125,7 +125,9 @@ def test_imported_members_get_a_verified_account_and_a_set_password_email(
     pat = User.objects.get(email="pat@example.test")
     assert not pat.has_usable_password()
     assert EmailAddress.objects.get(user=pat).verified
-    assert Member.objects.filter(chapter=chapter, user=other_member.user).exists()
+    assert not Member.objects.filter(chapter=chapter, user=other_member.user).exists()
+    assert Invitation.objects.pending().filter(chapter=chapter,
+                                               email=other_member.user.email).exists()
     by_address = {message.to[0]: message for message in mail.outbox}
     assert "/accounts/password/reset/key/" in by_address["pat@example.test"].body
     assert "/accounts/password/reset/key/" not in by_address[other_member.user.email].body
@@ -290,7 +292,8 @@ def test_export_in_the_import_columns_round_trips(client_for, chapter, other_cha
     plumbing = next(row for row in rows if row["classification"] == "Plumbing")
     assert plumbing["phone"] == "+44 7700 900123"
     verdicts = roster_import.assess_rows(other_chapter, rows)
-    assert {verdict.verdict for verdict in verdicts} == {"new"}
+    # Every row has an account here, so in another chapter each becomes an invitation.
+    assert {verdict.verdict for verdict in verdicts} == {"invite"}
 
     xlsx = client_for(president).get(reverse("roster_export_xlsx", args=[chapter.slug]))
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
@@ -353,8 +356,14 @@ def test_500_rows_through_the_browser_and_a_second_upload_has_nothing_to_add(
     again = client.post(url, {"file": SimpleUploadedFile("roster.csv", content)})
     second = client.get(again.url).content.decode()
     assert "There is nothing to add." in second
-    assert "Already in the chapter (480)" in second
-    assert "Rows with a problem (20)" in second
+    assert '<span class="badge">480</span> already in the chapter' in second
+    assert '<span class="badge badge-bad">20</span> with a problem' in second
+    # A page of 50 rows at a time, the problems first.
+    assert "Rows of the file (1–50 of 500)" in second and "Page 1 of 10" in second
+    assert second.count('<td><span class="badge verdict-') == 50
+    last = client.get(again.url + "?page=10").content.decode()
+    assert "Rows of the file (451–500 of 500)" in last
+    assert "Already in the chapter" in last and "Classification taken" not in last
     assert snapshot(chapter) == state
 
 
@@ -381,3 +390,43 @@ def test_an_import_whose_worker_died_can_be_started_again(
     batch.refresh_from_db()
     assert batch.status == RosterImport.Status.IMPORTED
     assert Member.objects.filter(user__email="pat@example.test").count() == 1
+
+
+# --- An account of another chapter is never attached without the person's word -------------------
+
+
+def test_an_account_of_another_chapter_becomes_an_invitation_and_its_name_is_not_shown(
+    client_for, chapter, president, other_member, django_capture_on_commit_callbacks
+):
+    factories.classification("Catering")
+    factories.classification("Plumbing")
+    closed = factories.user("closed@example.test", first_name="Clara", last_name="Closed")
+    User.objects.filter(pk=closed.pk).update(is_active=False)
+    account_name = other_member.user.get_full_name()
+    client = client_for(president)
+    content = roster_csv([
+        # The file's name for the person, not the account's.
+        ["Anon", "Filename", other_member.user.email, "", "Otto Catering", "Catering"],
+        ["Cleo", "Closed", "closed@example.test", "", "Cleo Pipes", "Plumbing"],
+    ], HEADER)
+    upload = client.post(reverse("roster_import_upload", args=[chapter.slug]),
+                         {"file": SimpleUploadedFile("roster.csv", content)})
+    preview = client.get(upload.url).content.decode()
+    assert roster_import.HAS_ACCOUNT in preview
+    assert account_name not in preview and "Anon Filename" in preview
+    # A closed account is answered as an unknown address is: "Will be added", nothing more.
+    assert "closed account" not in preview.lower() and "Clara" not in preview
+    assert preview.count("Will be added") == 1
+
+    batch = RosterImport.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("roster_import_confirm", args=[chapter.slug, batch.pk]))
+    batch.refresh_from_db()
+    assert batch.created_count == 2 and batch.rejected_count == 0
+    # Nobody was attached: each got an invitation they accept (or not).
+    assert not Member.objects.filter(chapter=chapter, user=other_member.user).exists()
+    assert not Member.objects.filter(chapter=chapter, user=closed).exists()
+    assert set(Invitation.objects.pending().filter(chapter=chapter).values_list(
+        "email", flat=True)) == {other_member.user.email, "closed@example.test"}
+    done = client.get(upload.url).content.decode()
+    assert account_name not in done and "closed account" not in done.lower()

@@ -102,7 +102,7 @@ def test_demo_logins_have_the_right_roles(seeded):
 
     president = Member.objects.get(user__email=PRESIDENT_EMAIL)
     assert president.chapter == first and president.status == Member.Status.ACTIVE
-    assert set(LeadershipRole.objects.current().filter(member=president)
+    assert set(LeadershipRole.objects.current(first.today()).filter(member=president)
                .values_list("role", flat=True)) == {Role.PRESIDENT}
 
     member = Member.objects.get(user__email=MEMBER_EMAIL)
@@ -110,7 +110,7 @@ def test_demo_logins_have_the_right_roles(seeded):
     assert not LeadershipRole.objects.filter(member=member).exists()
     assert not member.user.is_staff
 
-    roles = sorted(LeadershipRole.objects.current().filter(member__chapter=first)
+    roles = sorted(LeadershipRole.objects.current(first.today()).filter(member__chapter=first)
                    .values_list("role", flat=True))
     assert roles == sorted([Role.PRESIDENT, Role.VICE_PRESIDENT, Role.SECRETARY_TREASURER,
                             Role.VISITOR_HOST, Role.MEMBERSHIP_COMMITTEE,
