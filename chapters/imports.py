@@ -29,7 +29,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from chapters import spreadsheets
-from chapters.freshness import chapters_changed
 from chapters.models import Chapter, ImportBatch, ImportedRow, ImportedSlip
 from meetings.models import Attendance, Meeting, Palms, Visitor
 from meetings.services import meeting_times
@@ -774,7 +773,6 @@ def _create_marks(*, batch: ImportBatch, rows: list[dict], user=None) -> None:
         marks.append(Attendance(meeting=meeting, member_id=row["member_id"], code=row["code"],
                                 substitute_name=substitute, marked_by=user, marked_at=now))
     Attendance.objects.bulk_create(marks)
-    chapters_changed(batch.chapter_id)  # the meetings made for the file included
 
 
 def _create_slips(*, batch: ImportBatch, rows: list[dict], user=None) -> None:
@@ -793,7 +791,6 @@ def _create_slips(*, batch: ImportBatch, rows: list[dict], user=None) -> None:
         made[type(obj)].append(obj)
     for model, objects in made.items():
         model.objects.bulk_create(objects)
-    chapters_changed(chapter.pk)  # the meetings made for the file included
 
 
 def _slip(chapter, row, meeting, other_meeting, batch, user):

@@ -6,7 +6,6 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from chapters.freshness import catalog_changed
 from chapters.models import Chapter, TrafficLightRuleSet
 
 PRESETS = [
@@ -45,7 +44,6 @@ def rule_set_choose(*, chapter: Chapter, rule_set: TrafficLightRuleSet) -> None:
     if rule_set.owner_id not in (None, chapter.pk):
         raise ValueError("A chapter can only use shipped variants or its own copies.")
     Chapter.objects.filter(pk=chapter.pk).update(traffic_light_rule_set=rule_set)
-    catalog_changed()
     chapter.traffic_light_rule_set = rule_set
 
 
@@ -73,6 +71,5 @@ def rule_set_adjust(*, chapter: Chapter, rules: dict) -> TrafficLightRuleSet:
                 },
             )
             Chapter.objects.filter(pk=chapter.pk).update(traffic_light_rule_set=own)
-            catalog_changed()
     chapter.traffic_light_rule_set = own
     return own

@@ -1,13 +1,8 @@
 from django.contrib.auth.decorators import login_required
-from django.contrib.messages import get_messages
-from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from chapters import freshness
 from chapters.access import get_chapter_for_user
 from chapters.models import Chapter
 from meetings.services import next_meeting
@@ -38,29 +33,10 @@ def chapter_home(request, slug):
         return render(request, "chapters/chapter_home.html", context)
     today = timezone.now().astimezone(chapter.zone).date()
     if request.headers.get("HX-Request"):
-        # The numbers refresh themselves while the page is open.
-        return HttpResponse(freshness.cached(
-            f"dashboard-numbers:{member.pk}:{today.isoformat()}",
-            [("chapter", chapter.pk), ("member", member.pk), freshness.CATALOG],
-            lambda: _numbers(request, context, today),
-        ))
-    if get_messages(request):
-        # A message to show once: this page is for this request alone.
-        context, _ = _dashboard_context(context, today)
-        return render(request, "chapters/chapter_home.html", context)
-    # The whole page is served from the cache until a write changes what it shows
-    # (chapters/freshness.py); only the CSRF token is the request's own.
-    page = freshness.cached(
-        f"dashboard:{member.pk}:{today.isoformat()}",
-        [("chapter", chapter.pk), ("member", member.pk), ("user", request.user.pk),
-         freshness.CATALOG],
-        lambda: _page(request, context, today),
-    )
-    return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
-
-
-# Stands in for the CSRF token in a cached page; never a valid token itself.
-CSRF_PLACEHOLDER = "csrf-token-of-the-request-" + "0" * 38
+        # The numbers alone, refreshed when the page is shown again (static/js/app.js).
+        context = _numbers_context(context, today)
+        return render(request, "chapters/chapter_home.html#numbers", context)
+    return render(request, "chapters/chapter_home.html", _dashboard_context(context, today))
 
 
 def _numbers_context(context, today) -> dict:
@@ -68,32 +44,12 @@ def _numbers_context(context, today) -> dict:
     return context | {"windows": windows, "numbers": dashboard.numbers_table(windows)}
 
 
-def _dashboard_context(context, today) -> tuple[dict, int]:
-    """What the dashboard shows, and how long it may be served as it is."""
+def _dashboard_context(context, today) -> dict:
     member = context["access"].member
     waiting, waiting_count = dashboard.waiting_for(member)
-    meeting = next_meeting(context["chapter"])
-    context = _numbers_context(context, today) | {
+    return _numbers_context(context, today) | {
         "waiting": waiting,
         "waiting_count": waiting_count,
         "activity": dashboard.recent_activity(member),
-        "meeting": meeting,
+        "meeting": next_meeting(context["chapter"]),
     }
-    seconds = freshness.PAGE_SECONDS
-    if meeting is not None:
-        # Once the meeting shown has ended, the next one is shown instead.
-        until_ended = (meeting.ends_at - timezone.now()).total_seconds()
-        seconds = max(1, min(seconds, int(until_ended) + 1))
-    return context, seconds
-
-
-def _page(request, context, today) -> tuple[str, int]:
-    context, seconds = _dashboard_context(context, today)
-    context["csrf_token"] = CSRF_PLACEHOLDER
-    return render_to_string("chapters/chapter_home.html", context, request), seconds
-
-
-def _numbers(request, context, today) -> tuple[str, int]:
-    context = _numbers_context(context, today)
-    html = render_to_string("chapters/chapter_home.html#numbers", context, request)
-    return html, freshness.PAGE_SECONDS

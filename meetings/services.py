@@ -9,7 +9,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from chapters.freshness import chapters_changed, members_changed
 from chapters.models import Chapter, Classification
 from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
 from members.models import Member, User
@@ -98,8 +97,6 @@ def meetings_schedule(
             )
         # Two schedulers racing: the unique (chapter, slot) constraint keeps one of each.
         created = Meeting.objects.bulk_create(missing, ignore_conflicts=True)
-        if created:
-            chapters_changed(chapter.pk)
     return len(created)
 
 
@@ -430,7 +427,6 @@ def _attendance_upsert(
         unique_fields=["meeting", "member"],
         update_fields=_ATTENDANCE_UPDATE,
     )
-    members_changed(member.pk)
     return Attendance.objects.select_related("marked_by").get(meeting=meeting, member=member)
 
 
@@ -474,7 +470,6 @@ def _fill_unmarked(*, meeting: Meeting, by: User, active_code: str | None) -> in
     ]
     # A leader's tap that lands meanwhile wins over the default.
     Attendance.objects.bulk_create(rows, ignore_conflicts=True)
-    members_changed(*(row.member_id for row in rows))
     return len(rows)
 
 
@@ -510,7 +505,6 @@ def attendance_check_in(
             ],
             ignore_conflicts=True,
         )
-        members_changed(member.pk)
         row = Attendance.objects.select_related("marked_by").get(meeting=meeting, member=member)
     made_now = row.self_checked_in and row.marked_at == now
     return row, made_now

@@ -19,7 +19,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from chapters.freshness import chapters_changed, members_changed, users_changed
 from chapters.models import Chapter, Classification
 from members.audit import audit_record, differences, plain, snapshot
 from members.models import (
@@ -512,9 +511,6 @@ def memberships_expire(*, now: datetime.datetime | None = None) -> int:
                     status=Status.EXPIRED
                 ):
                     continue
-                chapters_changed(member.chapter_id)
-                members_changed(member.pk)
-                users_changed(member.user_id)
                 expired += 1
                 _close_leave(member, now)
                 _end_roles(member, by=None, today=today, why="membership expired")

@@ -189,7 +189,7 @@ def query_counts(chapter, meeting, leader, member) -> dict[str, int]:
         if url is None:
             continue
         clients[who].get(url)  # warm Django's own caches (content types, templates)
-        # The page built from the database: what the cache serves in between costs none.
+        # Every count starts alike: the session read from the database, not the cache.
         cache.clear()
         with CaptureQueriesContext(connection) as queries:
             response = clients[who].get(url)

@@ -24,7 +24,7 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under `pytest -n
 @pytest.fixture(scope="session", autouse=True)
 def _a_cache_per_worker():
     """Under `pytest -n` each worker has a cache of its own, so what a test counts in it (the
-    rate limits' attempts, the cached pages) is not emptied by another worker's test."""
+    rate limits' attempts, the sessions) is not emptied by another worker's test."""
     if not WORKER:
         yield
         return
@@ -100,24 +100,6 @@ def _fast_and_isolated(settings):
     clear_cache()
     yield
     clear_cache()
-
-
-@pytest.fixture(autouse=True)
-def _queries_counted_from_the_database(request, monkeypatch):
-    """A query count is of the page built from the database: every count starts from an empty
-    cache, so two counts compare the same work whatever the requests before them cached.
-    Tests of what the cache saves opt out with @pytest.mark.warm_cache."""
-    if request.node.get_closest_marker("warm_cache"):
-        return
-    from django.test.utils import CaptureQueriesContext
-
-    entered = CaptureQueriesContext.__enter__
-
-    def enter_cold(self):
-        clear_cache()
-        return entered(self)
-
-    monkeypatch.setattr(CaptureQueriesContext, "__enter__", enter_cold)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """In Chromium at a phone's width (375 px): a member logs a referral, the receiver closes it with
-an amount, the giver sees it closed and thanked; a double-submitted slip is stored once."""
+an amount, the giver sees it closed and thanked; a double-submitted slip is stored once; the
+dashboard's numbers refresh when its tab is shown again."""
 
 import re
 
@@ -140,6 +141,19 @@ def test_the_receiver_closes_it_with_an_amount_and_the_giver_sees_it_closed_and_
         "(() => { const w = document.querySelector('.numbers-wrap');"
         " return w.scrollWidth <= w.clientWidth; })()"
     )
+
+
+def test_the_numbers_refresh_when_the_tab_is_shown_again(browser_page, chapter, people):
+    page = browser_page
+    giver, receiver = people
+    log_in(page, receiver)
+    page.goto(f"/chapters/{chapter.slug}/")
+    received = page.locator("#my-numbers tr", has=page.locator("abbr", has_text="RRO"))
+    expect(received.locator("td").first).to_have_text("0")
+    referral(giver, receiver)  # logged meanwhile, in another tab or by another member
+    # Back to the tab: the numbers are asked for again, without a reload or a poll.
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(received.locator("td").first).to_have_text("1")
 
 
 def test_forms_are_usable_by_keyboard(browser_page, chapter, people):

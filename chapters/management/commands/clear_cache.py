@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = (
         "Empty the cache (sessions stay: they are kept in the database too). Run it after "
-        "restoring or replacing the database, so no page or permission cached from the old "
-        "rows is served."
+        "restoring or replacing the database, so no session of the old rows is served from "
+        "the cache."
     )
 
     def handle(self, *args, **options):

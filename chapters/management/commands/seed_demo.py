@@ -3,7 +3,6 @@
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
@@ -74,8 +73,6 @@ class Command(BaseCommand):
             # for empty tables until autovacuum comes round.
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        # Rows loaded in bulk renew no cached versions: nothing cached before may be served.
-        cache.clear()
         elapsed = time.monotonic() - started
 
         counts = ", ".join(f"{number} {name}" for name, number in summary.counts.items())
