@@ -5,6 +5,8 @@ import os
 
 from celery import Celery, signals, states
 from celery.schedules import crontab
+from django.core.cache import cache
+from django.utils import timezone
 
 from config.env import env_int
 
@@ -113,3 +115,19 @@ def _idle(connection) -> bool:
 
         return raw.info.transaction_status == pq.TransactionStatus.IDLE
     return not getattr(raw, "in_transaction", False)  # sqlite3
+
+
+# Readiness (config/views.py) reports how long ago a worker last ran a task from the beat: this
+# one, every minute, writes the moment into the shared cache.
+WORKER_HEARTBEAT_KEY = "worker-heartbeat"
+
+app.conf.beat_schedule["worker-heartbeat"] = {
+    "task": "config.worker_heartbeat",
+    "schedule": 60.0,
+    "options": {"expires": 59},
+}
+
+
+@app.task(name="config.worker_heartbeat", ignore_result=True)
+def worker_heartbeat() -> None:
+    cache.set(WORKER_HEARTBEAT_KEY, timezone.now().isoformat(), timeout=None)

@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from config.views import healthz, too_many_requests
+from config.views import healthz, readyz, server_error, too_many_requests
 
 admin.site.site_header = "Chapterhouse back office"
 admin.site.site_title = "Chapterhouse back office"
@@ -11,9 +11,12 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 # allauth answers a rate limit with the root URLconf's handler429.
 handler429 = too_many_requests
+# Errors in the site's layout; a database or Redis that is away answers 503 (config/views.py).
+handler500 = server_error
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("chapters.urls")),

@@ -12,9 +12,7 @@ import asyncio
 import datetime
 import logging
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -37,6 +35,7 @@ from meetings.services import meeting_times
 from members import notifications
 from members.models import Delivery, Member, NotificationBatch, NotificationKind, User
 from tests import factories
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -98,20 +97,6 @@ class Sink:
     def messages(self) -> list:
         with self.lock:
             return [message_from_bytes(raw, policy=policy.default) for _, raw in self.accepted]
-
-
-def free_port() -> int:
-    """A free loopback port: bind a plain socket to a concrete port and let it go."""
-    ports = list(range(21000, 29000))
-    random.shuffle(ports)
-    for port in ports:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port on 127.0.0.1")
 
 
 class SmtpServer:
