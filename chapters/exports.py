@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from chapters.models import Chapter, ImportedSlip
 from chapters.palms import HEADERS as PALMS_HEADERS
 from chapters.palms import palms_rows, palms_totals, report_people, window_meetings
+from chapters.spreadsheets import formula_guard
 from meetings.models import Attendance, Visitor
 from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou, Tier
 
@@ -32,8 +33,6 @@ TIER_LABELS = dict(Tier.choices)
 # chapter's slips fitted in one chunk, so memory grew with the chapter up to ~2.5 MB. 250 is
 # flat from 1x to 30x and no slower (tests/bench.py section 6).
 CHUNK = 250
-# Cells a spreadsheet would run as a formula: exported with a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _name(prefix: str):
@@ -253,18 +252,12 @@ def filename(kind: str, chapter: Chapter, start: datetime.date, end: datetime.da
 
 # -- Writers -------------------------------------------------------------------------------
 
-def _safe(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _csv_cell(value):
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return f"{value:.2f}"
-    return _safe(value)
+    return formula_guard(value)
 
 
 class _Line:
@@ -287,7 +280,7 @@ def xlsx_file(rows: Iterable[list], title: str):
     sheet = workbook.create_sheet(title=title[:31])
     for row in rows:
         sheet.append([
-            float(cell) if isinstance(cell, Decimal) else _safe(cell) for cell in row
+            float(cell) if isinstance(cell, Decimal) else formula_guard(cell) for cell in row
         ])
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(handle)

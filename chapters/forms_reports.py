@@ -9,8 +9,27 @@ from django import forms
 from chapters.exports import FORMATS
 from chapters.imports import EARLIEST, EXTENSIONS, LATEST, MAX_BYTES
 from chapters.models import ImportBatch
-from chapters.reports import MAX_RANGE_DAYS, PRESETS, preset_window, rule_set_choices
+from chapters.rule_sets import rule_set_choices
 from chapters.scoring import validate_rules
+
+PRESETS = [
+    ("week", "This week"),
+    ("30d", "Last 30 days"),
+    ("6m", "Last 6 months"),
+    ("custom", "Custom range"),
+]
+# A range longer than this is almost certainly a typo in a year.
+MAX_RANGE_DAYS = 5 * 366
+
+
+def preset_window(preset: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The dates a preset covers, ending today in the chapter's time zone."""
+    if preset == "week":
+        monday = today - datetime.timedelta(days=today.weekday())
+        return monday, monday + datetime.timedelta(days=6)
+    if preset == "6m":
+        return today - datetime.timedelta(weeks=26) + datetime.timedelta(days=1), today
+    return today - datetime.timedelta(days=29), today
 
 
 class DateInput(forms.DateInput):

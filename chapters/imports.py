@@ -33,7 +33,16 @@ from chapters.models import Chapter, ImportBatch, ImportedRow, ImportedSlip
 from meetings.models import Attendance, Meeting, Palms, Visitor
 from meetings.services import meeting_times
 from members.models import Member
-from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou, Tier
+from referrals.models import (
+    CEU,
+    CEU_MAX_CREDITS,
+    CEU_MIN_CREDITS,
+    OneToOne,
+    Referral,
+    Testimonial,
+    ThankYou,
+    Tier,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +92,6 @@ DETAIL_KEYS = ("Week", "Received week", "Temperature", "Prospect", "Phone", "Ema
                "Met on", "Where", "Company", "Classification", "Earned on")
 NOT_RECORDED = "(not in the imported report)"
 HOLIDAY = "holiday"
-FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 class UnreadableFile(Exception):
@@ -123,18 +131,13 @@ def read_table(content: bytes, filename: str) -> list[list]:
 
 # -- Cells ---------------------------------------------------------------------------------
 
-def _unguard(value: str) -> str:
-    """Drop the apostrophe an export puts before text a spreadsheet would run as a formula."""
-    return value[1:] if value.startswith("'") and value[1:2] in FORMULA_STARTS else value
-
-
 def text(value) -> str:
     """A cell as clean text on one line."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return _unguard(" ".join(str(value).split()))
+    return spreadsheets.formula_unguard(" ".join(str(value).split()))
 
 
 def norm_name(value) -> str:
@@ -217,7 +220,7 @@ def parse_tier(value) -> str:
 def parse_detail(value) -> tuple[dict, str]:
     """The facts of a Detail cell written by our export ("Week: ...; Key: value; Notes: ...")
     and its free text; a Detail in any other form is all free text."""
-    raw = _unguard(value.strip()) if isinstance(value, str) else text(value)
+    raw = spreadsheets.formula_unguard(value.strip()) if isinstance(value, str) else text(value)
     facts: dict[str, str] = {}
     if not raw.startswith("Week:"):
         return facts, raw
@@ -464,7 +467,9 @@ def _classify_slip(row: dict, index: MemberIndex, plan: Plan) -> str:
         if from_id is None:
             return index.match(row["from"])[1]
         credits = row["credits"] or 1
-        return "" if 1 <= credits <= 20 else "CEU credits must be 1 to 20"
+        if CEU_MIN_CREDITS <= credits <= CEU_MAX_CREDITS:
+            return ""
+        return f"CEU credits must be {CEU_MIN_CREDITS} to {CEU_MAX_CREDITS}"
     if kind == "testimonial" and (from_id is None or to_id is None):
         return index.match(row["from"] if from_id is None else row["to"])[1]
     for name, member_id in ((row["from"], from_id), (row["to"], to_id)):

@@ -244,7 +244,8 @@ def palms_rows(
     """The PALMS summary of a chapter for [start, end], one row per member, by first name.
 
     Rows for every member with a current membership and for anyone else of the chapter with
-    numbers in the window (e.g. a member dropped since). Eleven queries, whatever the size.
+    numbers in the window (e.g. a member dropped since). Two queries, whatever the size: the
+    figures (`palms_counts`) and the people (`report_people`).
     """
     meetings = window_meetings(
         chapter=chapter, start=start, end=end, include_provisional=include_provisional

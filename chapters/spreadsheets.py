@@ -1,4 +1,6 @@
-"""Reading uploaded spreadsheets (.csv, .xlsx, .xls) into a table of rows, within hard limits.
+"""Reading uploaded spreadsheets (.csv, .xlsx, .xls) into a table of rows, within hard limits;
+and the guard every export puts before text a spreadsheet would run as a formula, which every
+import takes off again.
 
 A small file can unpack into a huge one: an .xlsx is a zip of XML, whose `<dimension>` or one
 cell at row 1,048,576 makes a reader pad a million rows of 16,384 columns, whose shared strings
@@ -33,6 +35,24 @@ class Limits:
 
     def megabytes(self, size: int) -> str:
         return f"{size / (1024 * 1024):g} MB"
+
+
+# Text starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_guard(value):
+    """Text a spreadsheet would run as a formula, behind an apostrophe; anything else as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def formula_unguard(text: str) -> str:
+    """The text as it was before `formula_guard`."""
+    if text.startswith("'") and text[1:2] and text[1:2] in FORMULA_STARTS:
+        return text[1:]
+    return text
 
 
 class TooLarge(ValueError):

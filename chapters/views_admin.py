@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 from chapters.access import get_chapter_for_user
 from chapters.forms_admin import ChapterCreateForm, ChapterSettingsForm
 from chapters.models import Chapter
+from chapters.search import search_text
 from meetings.models import Attendance, Meeting
 from members import membership
 from members.models import Application, AuditEntry, Member
@@ -72,15 +73,12 @@ def chapter_overview(request):
     """All chapters: size, renewals due, applications, attendance and traffic lights."""
     _require_admin(request)
     chapters = chapters_overview()
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     if query:
         chapters = chapters.filter(Q(name__icontains=query) | Q(region__icontains=query))
     page = Paginator(chapters, 50).get_page(request.GET.get("page"))
-    page_query = request.GET.copy()
-    page_query.pop("page", None)
     return render(request, "chapters/admin/overview.html", {
         "page": page, "chapters": page.object_list, "query": query,
-        "page_query": page_query.urlencode(),
         "renewal_days": RENEWAL_SOON_DAYS, "attendance_weeks": ATTENDANCE_WEEKS,
     })
 

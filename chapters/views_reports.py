@@ -23,7 +23,7 @@ from chapters.forms_reports import (
 )
 from chapters.models import ImportBatch
 from chapters.palms import palms_rows, palms_totals
-from chapters.reports import chapter_today, rule_set_adjust, rule_set_choose
+from chapters.rule_sets import rule_set_adjust, rule_set_choose
 from chapters.scoring import chapter_light, member_lights, rules_for
 from members.models import Member
 
@@ -50,7 +50,7 @@ def reports_home(request, slug):
     """The member's own traffic light and numbers; for leaders, the way to every report."""
     access = get_chapter_for_user(request, slug)
     chapter, member = access.chapter, access.member
-    today = chapter_today(chapter)
+    today = chapter.today()
     light = own_row = suggestions = None
     if member is not None:
         lights = member_lights(chapter=chapter, today=today, member_ids=[member.pk])
@@ -77,7 +77,7 @@ def reports_palms(request, slug):
     """The PALMS summary for a range, with a totals row and exports in the same layout."""
     access = _leader(request, slug)
     chapter = access.chapter
-    form = ReportRangeForm(request.GET, today=chapter_today(chapter))
+    form = ReportRangeForm(request.GET, today=chapter.today())
     rows, totals = [], None
     if form.ok:
         start, end = form.window
@@ -100,7 +100,7 @@ def reports_export(request, slug, kind):
     if kind not in exports.KINDS:
         raise Http404
     chapter = access.chapter
-    form = ExportForm(request.GET, today=chapter_today(chapter))
+    form = ExportForm(request.GET, today=chapter.today())
     if not form.ok:
         return render(request, "reports/palms.html", _context(
             access, form=form, rows=[], totals=None, headers=exports.PALMS_HEADERS,
@@ -167,7 +167,7 @@ def reports_charts(request, slug):
     """Referrals, TYFCB and attendance per week; the referral matrix; one-to-one coverage."""
     access = _leader(request, slug)
     chapter = access.chapter
-    form = ReportRangeForm(request.GET, today=chapter_today(chapter), default_preset="6m")
+    form = ReportRangeForm(request.GET, today=chapter.today(), default_preset="6m")
     context = _context(access, form=form, heat_legend=charts.HEAT_LEGEND)
     if form.ok:
         start, end = form.window

@@ -878,8 +878,8 @@ def visitor_invite_to_apply(*, visitor: Visitor, by: User) -> tuple[object | Non
     """Hand a visitor over to membership: record their application for the Membership
     Committee. Returns (application, message); no application when their email or
     classification is missing (the leader completes the application form instead)."""
+    from members.invitations import MembershipError, classification_holder
     from members.membership import application_create
-    from members.services import MembershipError, classification_holder
 
     chapter = visitor.meeting.chapter
     if not visitor.email or visitor.classification is None:

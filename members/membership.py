@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from chapters.models import Chapter, Classification
 from members.audit import audit_record, differences, plain, snapshot
+from members.invitations import MembershipError, classification_holder, invitation_create
 from members.models import (
     Application,
     AuditEntry,
@@ -33,7 +34,6 @@ from members.models import (
     Role,
     User,
 )
-from members.services import MembershipError, classification_holder, invitation_create
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +65,6 @@ def _refuse_own(member: Member, by: User | None) -> None:
 
 
 # --- Helpers ------------------------------------------------------------------------------
-
-
-def chapter_today(chapter: Chapter, now: datetime.datetime | None = None) -> datetime.date:
-    return (now or timezone.now()).astimezone(chapter.zone).date()
 
 
 def add_year(day: datetime.date) -> datetime.date:
@@ -476,7 +472,7 @@ def membership_renew(
             raise NothingToDo(
                 f"{member.full_name} is already renewed until {member.renewal_due_on:%d %b %Y}."
             )
-        today = chapter_today(member.chapter)
+        today = member.chapter.today()
         renewed = add_year(member.renewal_due_on or today)
         if renewed <= today:
             renewed = add_year(today)
@@ -541,7 +537,7 @@ def leave_start(
         raise MembershipError("The leave must end after it starts.")
     with transaction.atomic():
         member = _locked(member)
-        today = chapter_today(member.chapter)
+        today = member.chapter.today()
         if ends_on <= today:
             raise MembershipError("The leave must end after today.")
         open_leave = LeaveOfAbsence.objects.filter(member=member).open().first()
@@ -675,7 +671,7 @@ def membership_suspend(*, member: Member, by: User, reason: str) -> Member:
                 f"is {member.get_status_display().lower()}."
             )
         _close_leave(member, timezone.now())
-        _end_roles(member, by=by, today=chapter_today(member.chapter), why="suspended")
+        _end_roles(member, by=by, today=member.chapter.today(), why="suspended")
         return _status_change(
             member, status=Status.SUSPENDED, by=by, action=Action.SUSPENDED,
             summary=f"Suspended: {reason}", extra={"reason": reason},
@@ -693,7 +689,7 @@ def membership_drop(*, member: Member, by: User, reason: str) -> Member:
         if member.status == Status.DROPPED:
             raise NothingToDo(f"{member.full_name} is already dropped.")
         _close_leave(member, timezone.now())
-        _end_roles(member, by=by, today=chapter_today(member.chapter), why="dropped")
+        _end_roles(member, by=by, today=member.chapter.today(), why="dropped")
         return _status_change(
             member, status=Status.DROPPED, by=by, action=Action.DROPPED,
             summary=f"Dropped: {reason}", extra={"reason": reason},
@@ -723,7 +719,7 @@ def membership_reinstate(*, member: Member, by: User) -> Member:
             member.chapter, member.classification, who=member.full_name, member=member,
             email=member.user.email,
         )
-        today = chapter_today(member.chapter)
+        today = member.chapter.today()
         renewal_due_on = None
         if member.renewal_due_on is None or member.renewal_due_on < today:
             renewal_due_on = add_year(today)
@@ -773,11 +769,11 @@ def membership_transfer(
             status__in=[Status.APPLICANT, *Status.current_values()],
         ).exists():
             raise MembershipError(f"{member.full_name} is already a member of {to_chapter}.")
-        today = chapter_today(to_chapter)
+        today = to_chapter.today()
         now = timezone.now()
         from_chapter = member.chapter
         _close_leave(member, now)
-        _end_roles(member, by=by, today=chapter_today(from_chapter), why="transferred")
+        _end_roles(member, by=by, today=from_chapter.today(), why="transferred")
         _status_change(
             member, status=Status.DROPPED, by=by, action=Action.TRANSFERRED_OUT,
             summary=f"Transferred to {to_chapter}", extra={"to_chapter": to_chapter},
@@ -1001,7 +997,7 @@ def role_end(*, term: LeadershipRole, by: User) -> None:
         )
         if term is None:
             raise NothingToDo("This term was already cancelled.")
-        today = chapter_today(term.member.chapter)
+        today = term.member.chapter.today()
         if term.ends_on is not None and term.ends_on < today:
             raise NothingToDo(f"This {term.get_role_display()} term has already ended.")
         _role_term_close(term, by=by, today=today, why="")
@@ -1078,7 +1074,7 @@ def renewal_reminder_send(*, reminder_id: int) -> bool:
         "member": member,
         "chapter": member.chapter,
         "reminder": reminder,
-        "days_left": (reminder.due_on - chapter_today(member.chapter)).days,
+        "days_left": (reminder.due_on - member.chapter.today()).days,
         "url": settings.SITE_URL + reverse("chapter_home", args=[member.chapter.slug]),
     }
     message = EmailMultiAlternatives(

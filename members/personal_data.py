@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from chapters.spreadsheets import formula_guard
 from meetings.models import Attendance
 from members.models import (
     Application,
@@ -245,6 +246,5 @@ def personal_data_csv(data: dict) -> str:
 
 
 def _safe(value) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """The value as text a spreadsheet will not run as a formula."""
+    return formula_guard("" if value is None else str(value))

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from chapters.access import get_chapter_for_user
+from chapters.search import search_text
 from members.models import Member
 
 PROFILE_FIELDS = ["business_name", "phone", "website", "ideal_referral", "target_market"]
@@ -65,7 +66,7 @@ def profile_update(*, member: Member, changes: dict) -> Member:
 @login_required
 def roster(request, slug):
     access = get_chapter_for_user(request, slug)
-    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    query = search_text(request)
     context = {
         "access": access,
         "chapter": access.chapter,

@@ -34,9 +34,9 @@ from django.utils import timezone
 from chapters import spreadsheets
 from chapters.models import Chapter, Classification
 from members.audit import audit_record
-from members.membership import add_year, chapter_today
+from members.invitations import MembershipError, invitation_create
+from members.membership import add_year
 from members.models import Application, AuditEntry, Member, RosterImport, User
-from members.services import MembershipError, invitation_create
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -128,10 +128,7 @@ def _cell(value) -> str:
         return str(int(value))
     # PostgreSQL stores no NUL character (the rows are JSON): a stray one is dropped.
     text = str(value).replace("\x00", "").strip()
-    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
-        # Our own export's guard against formulas (see _spreadsheet_safe).
-        text = text[1:]
-    return text
+    return spreadsheets.formula_unguard(text)
 
 
 def parse_roster(filename: str, data: bytes) -> list[dict]:
@@ -275,7 +272,7 @@ def _detail_problem(row: dict, today: datetime.date) -> tuple[str, str] | None:
 
 def assess_rows(chapter: Chapter, rows: list[dict]) -> list[RowVerdict]:
     """Each row's verdict against the chapter as it is now, in a constant number of queries."""
-    today = chapter_today(chapter)
+    today = chapter.today()
     in_chapter = {
         email.lower(): status
         for email, status in Member.objects.filter(chapter=chapter).values_list(
@@ -475,7 +472,7 @@ def import_rows(
         chunk = verdicts[start:start + CHUNK]
         with transaction.atomic():
             Chapter.objects.select_for_update().filter(pk=chapter.pk).first()
-            today = chapter_today(chapter)
+            today = chapter.today()
             # Judge the chunk again under the lock: the chapter may have changed since.
             fresh = {v.line: v for v in assess_rows(chapter, [v.row for v in chunk])}
             for verdict in chunk:
@@ -668,17 +665,12 @@ def roster_export_rows(chapter: Chapter, *, include_former: bool = False) -> lis
     return rows
 
 
-def _spreadsheet_safe(value: str) -> str:
-    """Text a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def roster_csv(chapter: Chapter, *, include_former: bool = False) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     for row in roster_export_rows(chapter, include_former=include_former):
-        writer.writerow([_spreadsheet_safe(value) for value in row])
+        writer.writerow([spreadsheets.formula_guard(value) for value in row])
     return buffer.getvalue()
 
 
@@ -689,7 +681,7 @@ def roster_xlsx(chapter: Chapter, *, include_former: bool = False) -> bytes:
     sheet = workbook.create_sheet("Roster")
     sheet.append(EXPORT_COLUMNS)
     for row in roster_export_rows(chapter, include_former=include_former):
-        sheet.append([_spreadsheet_safe(value) for value in row])
+        sheet.append([spreadsheets.formula_guard(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

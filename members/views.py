@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from chapters.access import get_chapter_for_user
-from members import services
+from members import invitations
 from members.forms import InvitationForm, JoinForm
 from members.models import Invitation
 
@@ -17,15 +17,15 @@ def invitation_list(request, slug):
     form = InvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.invitation_create(
+            invitation = invitations.invitation_create(
                 chapter=access.chapter, invited_by=request.user, **form.cleaned_data
             )
-        except services.MembershipError as error:
+        except invitations.MembershipError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("invitation_list", slug=access.chapter.slug)
-    invitations = (
+    sent = (
         Invitation.objects.filter(chapter=access.chapter)
         .select_related("classification", "invited_by")
         .order_by("-created_at")[:100]
@@ -33,7 +33,7 @@ def invitation_list(request, slug):
     return render(
         request,
         "members/invitation_list.html",
-        {"access": access, "chapter": access.chapter, "form": form, "invitations": invitations},
+        {"access": access, "chapter": access.chapter, "form": form, "invitations": sent},
         status=400 if form.errors else 200,
     )
 
@@ -44,7 +44,7 @@ def invitation_revoke(request, slug, invitation_id):
     access = get_chapter_for_user(request, slug)
     access.require_leader()
     invitation = get_object_or_404(Invitation, chapter=access.chapter, pk=invitation_id)
-    services.invitation_revoke(invitation=invitation)
+    invitations.invitation_revoke(invitation=invitation)
     messages.success(request, f"The invitation for {invitation.email} was withdrawn.")
     return redirect("invitation_list", slug=access.chapter.slug)
 
@@ -63,12 +63,12 @@ def invitation_accept(request, token):
     )
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
-            member = services.invitation_accept(
+            member = invitations.invitation_accept(
                 invitation=invitation,
                 user=signed_in,
                 password=form.cleaned_data["password1"] if form else "",
             )
-        except services.MembershipError as error:
+        except invitations.MembershipError as error:
             if form is not None:
                 form.add_error(None, str(error))
             else:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from chapters.access import ChapterAccess, get_chapter_for_user
+from chapters.search import search_text
 from meetings.models import Visitor
 from members import membership, roster_import
 from members.forms_membership import (
@@ -39,6 +40,7 @@ from members.forms_membership import (
     RosterUploadForm,
     TransferForm,
 )
+from members.invitations import MembershipError
 from members.models import (
     Application,
     AuditEntry,
@@ -50,7 +52,6 @@ from members.models import (
     RosterImport,
 )
 from members.personal_data import personal_data, personal_data_csv
-from members.services import MembershipError
 
 RENEWAL_SOON_DAYS = 60
 PAGE_SIZE = 50
@@ -123,7 +124,7 @@ def membership_list(request, slug):
     shown = request.GET.get("show", "current")
     if shown not in STATUS_FILTERS:
         shown = "current"
-    today = membership.chapter_today(chapter)
+    today = chapter.today()
     members = (
         Member.objects.for_chapter(chapter)
         .select_related("user", "classification")
@@ -139,7 +140,7 @@ def membership_list(request, slug):
     statuses = STATUS_FILTERS[shown][1]
     if statuses is not None:
         members = members.filter(status__in=statuses)
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     for term in query.split()[:5]:
         members = members.filter(
             Q(user__first_name__icontains=term)
@@ -152,20 +153,14 @@ def membership_list(request, slug):
     return render(request, "membership/member_list.html", {
         "access": access, "chapter": chapter, "page": page, "members": page.object_list,
         "shown": shown, "filters": STATUS_FILTERS, "query": query, "today": today,
-        "renewal_soon": soon, "page_query": _without_page(request),
+        "renewal_soon": soon,
     })
-
-
-def _without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def _detail_forms(access: ChapterAccess, member: Member) -> dict:
     return {
         "renew_form": RenewForm(initial={"expected_due_on": member.renewal_due_on}),
-        "leave_form": LeaveForm(initial={"starts_on": membership.chapter_today(access.chapter)}),
+        "leave_form": LeaveForm(initial={"starts_on": access.chapter.today()}),
         "suspend_form": ReasonForm(prefix="suspend"),
         "drop_form": ReasonForm(prefix="drop"),
         "transfer_form": TransferForm(chapter=access.chapter),
@@ -179,7 +174,7 @@ def _render_detail(request, access, member, *, forms=None, error="", status=200)
         "access": access,
         "chapter": chapter,
         "person": member,
-        "today": membership.chapter_today(chapter),
+        "today": chapter.today(),
         "leaves": LeaveOfAbsence.objects.filter(member=member)[:20],
         "open_leave": LeaveOfAbsence.objects.filter(member=member).open().first(),
         "roles": LeadershipRole.objects.filter(member=member).order_by("-starts_on")[:20],
@@ -370,7 +365,7 @@ def role_list(request, slug):
                 f"{term.starts_on:%d %b %Y}."
             )
             return redirect("role_list", slug=chapter.slug)
-    today = membership.chapter_today(chapter)
+    today = chapter.today()
     terms = LeadershipRole.objects.filter(member__chapter=chapter).select_related(
         "member__user"
     )
@@ -437,7 +432,6 @@ def application_list(request, slug):
         "access": access, "chapter": access.chapter, "page": page,
         "applications": page.object_list, "shown": shown, "filters": APPLICATION_FILTERS,
         "can_decide": access.has_role(Role.MEMBERSHIP_COMMITTEE),
-        "page_query": _without_page(request),
     })
 
 
@@ -573,7 +567,7 @@ def audit_list(request, slug):
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "membership/audit_list.html", {
         "access": access, "chapter": access.chapter, "form": form, "page": page,
-        "entries": page.object_list, "page_query": _without_page(request),
+        "entries": page.object_list,
     })
 
 
@@ -635,7 +629,6 @@ def roster_import_preview(request, slug, batch_id):
         context |= {
             "summary": roster_import.summary(verdicts),
             "page": page,
-            "page_query": _without_page(request),
         }
     elif batch.status == RosterImport.Status.IMPORTING:
         # A worker that died leaves the run unfinished: offer to start it again.

@@ -153,8 +153,6 @@ def delivery_log(request, slug):
     if form.is_valid() and form.cleaned_data["state"]:
         deliveries = deliveries.filter(state=form.cleaned_data["state"])
     page = Paginator(deliveries.with_people(), LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    filters = request.GET.copy()
-    filters.pop("page", None)
     return render(
         request,
         "notifications/delivery_log.html",
@@ -165,7 +163,6 @@ def delivery_log(request, slug):
             "page": page,
             "states": [(state, label, counts.get(state, 0)) for state, label in
                        Delivery.State.choices],
-            "filters": filters.urlencode(),
             "here": request.get_full_path(),
         },
         status=400 if form.errors else 200,

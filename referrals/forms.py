@@ -1,15 +1,20 @@
 """Forms for the slips. They validate; the views hand `cleaned_data` to `referrals.services`."""
 
-import datetime
 import uuid
 
 from django import forms
-from django.utils import timezone
 from django.utils.formats import date_format
 
 from meetings.models import Meeting
 from members.models import Member
-from referrals.models import TEMPERATURE_LABELS, Referral, ThankYou, Tier
+from referrals.models import (
+    CEU_MAX_CREDITS,
+    CEU_MIN_CREDITS,
+    TEMPERATURE_LABELS,
+    Referral,
+    ThankYou,
+    Tier,
+)
 from referrals.services import visitor_meetings
 
 TEMPERATURE_CHOICES = [(value, f"{value} · {label}") for value, label in TEMPERATURE_LABELS.items()]
@@ -18,16 +23,11 @@ TIER_CHOICES = [
     (Tier.OUTSIDE, "Outside (Tier 2): someone I know needs them"),
 ]
 OUTSIDE_NEEDS_PROSPECT = "Needed for an outside referral."
-CEU_MAX_CREDITS = 20  # The database allows 1 to 20 credits on one slip.
 
 
 def is_id(value: str) -> bool:
     """A database id as typed in a URL: ASCII digits only ("²".isdigit() is true, too)."""
     return value.isascii() and value.isdigit() and len(value) < 19
-
-
-def chapter_today(chapter) -> datetime.date:
-    return timezone.now().astimezone(chapter.zone).date()
 
 
 def member_label(member: Member, *, with_chapter: bool = False) -> str:
@@ -243,7 +243,7 @@ class OneToOneDetailsForm(SlipDetailsForm):
 
     def clean_met_on(self):
         met_on = self.cleaned_data["met_on"]
-        if met_on > chapter_today(self.chapter):
+        if met_on > self.chapter.today():
             raise forms.ValidationError("Log a one-to-one once it has happened.")
         return met_on
 
@@ -255,7 +255,7 @@ class OneToOneForm(SlipForm, OneToOneDetailsForm):
     def __init__(self, *args, author: Member, **kwargs):
         super().__init__(*args, author=author, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("met_on", chapter_today(author.chapter))
+            self.initial.setdefault("met_on", author.chapter.today())
         _setup_member_field(self, "met_with", other_chapters=True)
 
 
@@ -266,13 +266,13 @@ class CEUDetailsForm(SlipDetailsForm):
     )
     credits = forms.TypedChoiceField(
         label="Credits", coerce=int, initial=1,
-        choices=[(n, str(n)) for n in range(1, CEU_MAX_CREDITS + 1)],
+        choices=[(n, str(n)) for n in range(CEU_MIN_CREDITS, CEU_MAX_CREDITS + 1)],
     )
     earned_on = forms.DateField(label="When", widget=DateInput)
 
     def clean_earned_on(self):
         earned_on = self.cleaned_data["earned_on"]
-        if earned_on > chapter_today(self.chapter):
+        if earned_on > self.chapter.today():
             raise forms.ValidationError("That date is in the future.")
         return earned_on
 
@@ -281,7 +281,7 @@ class CEUForm(SlipForm, CEUDetailsForm):
     def __init__(self, *args, author: Member, **kwargs):
         super().__init__(*args, author=author, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("earned_on", chapter_today(author.chapter))
+            self.initial.setdefault("earned_on", author.chapter.today())
 
 
 class TestimonialDetailsForm(SlipDetailsForm):

@@ -286,12 +286,17 @@ class OneToOne(models.Model):
         return self.meeting.is_completed or self.met_with_meeting.is_completed
 
 
+# The credits one CEU slip may carry.
+CEU_MIN_CREDITS, CEU_MAX_CREDITS = 1, 20
+
+
 class CEU(models.Model):
     """A chapter education unit: a learning credit a member earned."""
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ceus")
     credits = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
+        default=CEU_MIN_CREDITS,
+        validators=[MinValueValidator(CEU_MIN_CREDITS), MaxValueValidator(CEU_MAX_CREDITS)],
     )
     description = models.CharField(max_length=255)
     earned_on = models.DateField()
@@ -306,7 +311,8 @@ class CEU(models.Model):
         verbose_name = "CEU"
         constraints = [
             models.CheckConstraint(
-                condition=Q(credits__gte=1, credits__lte=20), name="ceu_credits_1_to_20"
+                condition=Q(credits__gte=CEU_MIN_CREDITS, credits__lte=CEU_MAX_CREDITS),
+                name="ceu_credits_1_to_20",
             )
         ]
 

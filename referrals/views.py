@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chapters.access import ChapterAccess, get_chapter_for_user
+from chapters.search import search_text
 from meetings.models import Meeting
 from members.models import Member
 from referrals import directory, forms, services
@@ -96,11 +97,6 @@ def _log(request, access, form, *, kind: SlipKind, log, heading: str, intro: str
         else:
             return redirect("slip_saved", access.chapter.slug, kind.slug, slip.pk)
     return _form_page(request, access, form, kind=kind, heading=heading, intro=intro, **context)
-
-
-def _search_text(request) -> str:
-    """The search box's text, bounded; NUL characters cannot reach the database."""
-    return request.GET.get("q", "").replace("\x00", "").strip()[:100]
 
 
 def _posted(request):
@@ -348,7 +344,7 @@ def slip_corrections(request, slug):
     weeks = list(
         Meeting.objects.for_chapter(chapter)
         .counted()
-        .filter(local_date__lte=forms.chapter_today(chapter) + datetime.timedelta(days=7))
+        .filter(local_date__lte=chapter.today() + datetime.timedelta(days=7))
         .order_by("-local_date")[:WEEKS_TO_CORRECT]
     )
     week = None
@@ -501,7 +497,7 @@ def one_to_one_list(request, slug):
 def member_search(request, slug):
     """Live search for the slip forms (an HTMX partial), or a page of its own without JS."""
     access, member = _author(request, slug)
-    query = _search_text(request)
+    query = search_text(request)
     purpose = request.GET.get("for", "referral")
     if purpose not in PICKER_FIELDS:
         purpose = "referral"

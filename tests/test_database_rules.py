@@ -9,7 +9,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from meetings.models import Attendance, Meeting
-from members import services
 from members.models import Invitation, Member
 from referrals.models import CEU, OneToOne, Referral, ThankYou
 from referrals.models import Testimonial as SlipTestimonial
@@ -181,9 +180,11 @@ def test_two_concurrent_approvals_into_one_classification_exactly_one_wins(chapt
     def accept(invitation):
         try:
             barrier.wait(timeout=10)
-            services.invitation_accept(invitation=invitation, user=None, password="Pass-word-123")
+            invitations.invitation_accept(
+                invitation=invitation, user=None, password="Pass-word-123"
+            )
             outcomes.append("joined")
-        except services.MembershipError as error:
+        except invitations.MembershipError as error:
             outcomes.append(str(error))
         finally:
             connection.close()

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from members import membership, services
+from members import invitations, membership
 from members.models import Application, AuditEntry, Invitation, Member, Role
 from tests import factories
 
@@ -136,10 +136,10 @@ def test_an_approval_keeps_the_classification_from_a_second_applicant(chapter, c
     first = application(chapter)
     second = application(chapter)
     membership.application_approve(application=first, by=committee.user)
-    with pytest.raises(services.MembershipError, match="kept in Riverside Business Builders"):
+    with pytest.raises(invitations.MembershipError, match="kept in Riverside Business Builders"):
         membership.application_approve(application=second, by=committee.user)
-    with pytest.raises(services.MembershipError, match="kept in"):
-        services.invitation_create(
+    with pytest.raises(invitations.MembershipError, match="kept in"):
+        invitations.invitation_create(
             chapter=chapter, email="someone@example.test", first_name="S", last_name="O",
             classification=first.classification, business_name="S", invited_by=committee.user,
         )
@@ -185,7 +185,7 @@ def test_committee_can_change_a_taken_classification_then_approve(chapter, commi
 def test_accepting_the_invitation_joins_and_keeps_the_sponsor(chapter, committee, member):
     waiting = application(chapter, email="wanda@example.test", sponsor=member)
     approved = membership.application_approve(application=waiting, by=committee.user)
-    joined = services.invitation_accept(
+    joined = invitations.invitation_accept(
         invitation=approved.invitation, user=None, password="A-long-pass-phrase-1"
     )
     waiting.refresh_from_db()
@@ -222,7 +222,7 @@ def test_the_beat_task_lapses_approvals(chapter, committee):
 
 
 def test_an_applicant_already_a_member_is_refused(chapter, member):
-    with pytest.raises(services.MembershipError, match="already a member"):
+    with pytest.raises(invitations.MembershipError, match="already a member"):
         application(chapter, email=member.user.email)
 
 
@@ -250,7 +250,7 @@ def _race(approve_first, approve_second):
             barrier.wait()
             approve()
             results.append("approved")
-        except services.MembershipError as error:
+        except invitations.MembershipError as error:
             results.append(str(error))
         finally:
             connections.close_all()

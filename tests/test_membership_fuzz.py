@@ -57,7 +57,7 @@ def refused_with_reason(payload, response):
 
 
 def _today(world: World) -> datetime.date:
-    return membership.chapter_today(world.chapter)
+    return world.chapter.today()
 
 
 def active(world: World) -> None:

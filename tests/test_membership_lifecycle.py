@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from members import membership, services
+from members import invitations, membership
 from members.models import (
     AuditEntry,
     LeadershipRole,
@@ -56,7 +56,7 @@ def test_renew_adds_a_year_from_the_due_date_and_a_double_click_renews_once(
 
 def test_an_expired_member_must_be_reinstated_not_renewed(chapter, president):
     expired = factories.member(chapter, status=Status.EXPIRED)
-    with pytest.raises(services.MembershipError, match="reinstate"):
+    with pytest.raises(invitations.MembershipError, match="reinstate"):
         membership.membership_renew(member=expired, by=president.user)
 
 
@@ -210,7 +210,7 @@ def test_suspend_frees_the_classification_and_reinstate_checks_it(chapter, presi
     assert suspended.status == Status.SUSPENDED
     newcomer = factories.member(chapter, classification_name="Plumbing",
                                 first_name="Nina", last_name="New")
-    with pytest.raises(services.MembershipError,
+    with pytest.raises(invitations.MembershipError,
                        match="Plumbing is already taken in Riverside Business Builders by "
                              "Nina New"):
         membership.membership_reinstate(member=suspended, by=president.user)
@@ -269,7 +269,7 @@ def test_transfer_closes_the_old_membership_and_opens_one_there(
     assert AuditEntry.objects.filter(
         chapter=other_chapter, member=moved, action=AuditEntry.Action.TRANSFERRED_IN
     ).exists()
-    with pytest.raises(services.MembershipError, match="transfer them back"):
+    with pytest.raises(invitations.MembershipError, match="transfer them back"):
         membership.membership_reinstate(member=moving, by=admin_user)
 
 
@@ -277,7 +277,7 @@ def test_transfer_into_a_taken_classification_is_refused(chapter, other_chapter,
     moving = factories.member(chapter, classification_name="Florist")
     factories.member(other_chapter, classification_name="Florist", first_name="Fay",
                      last_name="Flowers")
-    with pytest.raises(services.MembershipError, match="Florist is already taken in Hilltop"):
+    with pytest.raises(invitations.MembershipError, match="Florist is already taken in Hilltop"):
         membership.membership_transfer(member=moving, to_chapter=other_chapter, by=admin_user)
     moving.refresh_from_db()
     assert moving.status == Status.ACTIVE

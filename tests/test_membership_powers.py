@@ -173,7 +173,7 @@ def test_terms_lapse_and_begin_on_the_chapters_date(client, sydney):
 
 
 def test_an_invitation_accepted_in_sydney_joins_on_sydneys_date(client, sydney):
-    from members.services import invitation_accept, invitation_create
+    from members.invitations import invitation_accept, invitation_create
     from tests import factories
 
     invitation = invitation_create(

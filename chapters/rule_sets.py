@@ -1,41 +1,13 @@
-"""Report windows and the operations of the reports area (choosing and adjusting the
-traffic-light rule set)."""
-
-import datetime
+"""Choosing and adjusting the traffic-light rule set a chapter is scored by."""
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
 
 from chapters.models import Chapter, TrafficLightRuleSet
-
-PRESETS = [
-    ("week", "This week"),
-    ("30d", "Last 30 days"),
-    ("6m", "Last 6 months"),
-    ("custom", "Custom range"),
-]
-# A range longer than this is almost certainly a typo in a year.
-MAX_RANGE_DAYS = 5 * 366
-
-
-def chapter_today(chapter: Chapter) -> datetime.date:
-    return timezone.now().astimezone(chapter.zone).date()
-
-
-def preset_window(preset: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
-    """The dates a preset covers, ending today in the chapter's time zone."""
-    if preset == "week":
-        monday = today - datetime.timedelta(days=today.weekday())
-        return monday, monday + datetime.timedelta(days=6)
-    if preset == "6m":
-        return today - datetime.timedelta(weeks=26) + datetime.timedelta(days=1), today
-    return today - datetime.timedelta(days=29), today
 
 
 def rule_set_choices(chapter: Chapter):
     """The variants a chapter can pick: the shipped ones and its own adjusted copies."""
-    from django.db.models import Q
-
     return TrafficLightRuleSet.objects.filter(Q(owner__isnull=True) | Q(owner=chapter))
 
 
