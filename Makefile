@@ -80,6 +80,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 bench: install
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	DEBUG=$${DEBUG:-true} $(PY) -m tests.bench
 
 clean:

@@ -89,59 +89,51 @@ def _weeks(chapter: Chapter, from_chapter: int, from_date, from_in_window: bool,
     return to_date, None
 
 
-def _referrals(chapter, ids) -> Iterator[list]:
+def _two_sided(
+    chapter, ids, model, author: str, other: str, other_meeting: str, fields: tuple[str, ...]
+) -> Iterator[tuple[dict, datetime.date, datetime.date | None]]:
+    """The slips with a side in the window (the author's meeting or the other member's): each
+    row with the names of both sides and `fields`, its week here and the other side's week."""
+    other_chapter, other_date = f"{other_meeting}__chapter_id", f"{other_meeting}__local_date"
     rows = (
-        Referral.objects.filter(Q(meeting__in=ids) | Q(receiver_meeting__in=ids))
-        .annotate(from_name=_name("giver"), to_name=_name("receiver"),
-                  in_window=Q(meeting__in=ids))
+        model.objects.filter(Q(meeting__in=ids) | Q(**{f"{other_meeting}__in": ids}))
+        .annotate(from_name=_name(author), to_name=_name(other), in_window=Q(meeting__in=ids))
         .order_by("meeting__local_date", "pk")
-        .values_list("from_name", "to_name", "tier", "temperature", "prospect_name",
-                     "prospect_phone", "prospect_email", "notes", "meeting__chapter_id",
-                     "meeting__local_date", "receiver_meeting__chapter_id",
-                     "receiver_meeting__local_date", "in_window")
+        .values("from_name", "to_name", *fields, "meeting__chapter_id", "meeting__local_date",
+                other_chapter, other_date, "in_window")
     )
-    for (giver, receiver, tier, temperature, prospect, phone, email, notes, g_chapter, g_date,
-         r_chapter, r_date, in_window) in rows.iterator(chunk_size=CHUNK):
-        week, received = _weeks(chapter, g_chapter, g_date, in_window, r_chapter, r_date)
-        yield [giver, receiver, "Referral", TIER_LABELS[tier], "", "", detail(
-            week, ("Received week", received), ("Temperature", temperature),
-            ("Prospect", prospect), ("Phone", phone), ("Email", email), notes=notes)]
+    for row in rows.iterator(chunk_size=CHUNK):
+        week, received = _weeks(chapter, row["meeting__chapter_id"], row["meeting__local_date"],
+                                row["in_window"], row[other_chapter], row[other_date])
+        yield row, week, received
+
+
+def _referrals(chapter, ids) -> Iterator[list]:
+    fields = ("tier", "temperature", "prospect_name", "prospect_phone", "prospect_email", "notes")
+    for row, week, received in _two_sided(chapter, ids, Referral, "giver", "receiver",
+                                          "receiver_meeting", fields):
+        yield [row["from_name"], row["to_name"], "Referral", TIER_LABELS[row["tier"]], "", "",
+               detail(week, ("Received week", received), ("Temperature", row["temperature"]),
+                      ("Prospect", row["prospect_name"]), ("Phone", row["prospect_phone"]),
+                      ("Email", row["prospect_email"]), notes=row["notes"])]
 
 
 def _thank_yous(chapter, ids) -> Iterator[list]:
-    rows = (
-        ThankYou.objects.filter(Q(meeting__in=ids) | Q(credited_meeting__in=ids))
-        .annotate(from_name=_name("thanked_by"), to_name=_name("credited_to"),
-                  in_window=Q(meeting__in=ids))
-        .order_by("meeting__local_date", "pk")
-        .values_list("from_name", "to_name", "amount", "business_type", "notes",
-                     "meeting__chapter_id", "meeting__local_date",
-                     "credited_meeting__chapter_id", "credited_meeting__local_date",
-                     "in_window")
-    )
-    for (thanker, credited, amount, business, notes, t_chapter, t_date, c_chapter, c_date,
-         in_window) in rows.iterator(chunk_size=CHUNK):
-        week, received = _weeks(chapter, t_chapter, t_date, in_window, c_chapter, c_date)
-        yield [thanker, credited, "TYFCB", "", amount, "", detail(
-            week, ("Received week", received), ("Business", business), notes=notes)]
+    fields = ("amount", "business_type", "notes")
+    for row, week, received in _two_sided(chapter, ids, ThankYou, "thanked_by", "credited_to",
+                                          "credited_meeting", fields):
+        yield [row["from_name"], row["to_name"], "TYFCB", "", row["amount"], "",
+               detail(week, ("Received week", received), ("Business", row["business_type"]),
+                      notes=row["notes"])]
 
 
 def _one_to_ones(chapter, ids) -> Iterator[list]:
-    rows = (
-        OneToOne.objects.filter(Q(meeting__in=ids) | Q(met_with_meeting__in=ids))
-        .annotate(from_name=_name("member"), to_name=_name("met_with"),
-                  in_window=Q(meeting__in=ids))
-        .order_by("meeting__local_date", "pk")
-        .values_list("from_name", "to_name", "met_on", "location", "notes",
-                     "meeting__chapter_id", "meeting__local_date",
-                     "met_with_meeting__chapter_id", "met_with_meeting__local_date", "in_window")
-    )
-    for (member, met_with, met_on, location, notes, m_chapter, m_date, w_chapter, w_date,
-         in_window) in rows.iterator(chunk_size=CHUNK):
-        week, received = _weeks(chapter, m_chapter, m_date, in_window, w_chapter, w_date)
-        yield [member, met_with, "One-to-One", "", "", "", detail(
-            week, ("Received week", received), ("Met on", met_on), ("Where", location),
-            notes=notes)]
+    fields = ("met_on", "location", "notes")
+    for row, week, received in _two_sided(chapter, ids, OneToOne, "member", "met_with",
+                                          "met_with_meeting", fields):
+        yield [row["from_name"], row["to_name"], "One-to-One", "", "", "",
+               detail(week, ("Received week", received), ("Met on", row["met_on"]),
+                      ("Where", row["location"]), notes=row["notes"])]
 
 
 def _visitors(ids) -> Iterator[list]:

@@ -21,6 +21,7 @@ from chapters.forms_reports import (
     RuleSetChoiceForm,
     ThresholdsForm,
 )
+from chapters.htmx import is_htmx
 from chapters.models import ImportBatch
 from chapters.palms import palms_rows, palms_totals
 from chapters.rule_sets import rule_set_adjust, rule_set_choose
@@ -38,10 +39,6 @@ def _leader(request, slug):
 
 def _context(access, **extra):
     return {"access": access, "chapter": access.chapter, **extra}
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @require_safe
@@ -86,7 +83,7 @@ def reports_palms(request, slug):
         totals = palms_totals(rows)
     context = _context(access, form=form, rows=rows, totals=totals,
                        headers=exports.PALMS_HEADERS)
-    if _is_htmx(request):
+    if is_htmx(request):
         # HTMX swaps only successful responses: errors come back as 200 to be shown.
         return render(request, "reports/palms.html#palms_report", context)
     return render(request, "reports/palms.html", context, status=200 if form.ok else 400)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from meetings.models import AbsenceNotice, Attendance, Meeting, Visitor
+from members.admin import MemberColumns
 
 
 @admin.register(Meeting)
@@ -28,7 +29,7 @@ class MeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(admin.ModelAdmin):
+class AttendanceAdmin(MemberColumns, admin.ModelAdmin):
     list_display = (
         "meeting", "member_name", "code", "substitute_name", "self_checked_in", "marked_by",
         "marked_at",
@@ -41,10 +42,6 @@ class AttendanceAdmin(admin.ModelAdmin):
     list_select_related = ("meeting__chapter", "member__user", "marked_by")
     autocomplete_fields = ("member", "marked_by")
     raw_id_fields = ("meeting",)
-
-    @admin.display(description="Member", ordering="member__user__last_name")
-    def member_name(self, attendance) -> str:
-        return attendance.member.full_name
 
 
 @admin.register(Visitor)

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_POST
 from qrcode.image.svg import SvgPathImage
 
 from chapters.access import ChapterAccess, get_chapter_for_user
+from chapters.htmx import is_htmx
 from meetings import services
 from meetings.forms import (
     AgendaForm,
@@ -73,10 +74,6 @@ def may_complete_report(access: ChapterAccess) -> bool:
 def require_report_role(access: ChapterAccess) -> None:
     if not may_complete_report(access):
         raise PermissionDenied("Only the Vice President or the President can do this.")
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _meeting(access: ChapterAccess, meeting_id: int) -> Meeting:
@@ -343,7 +340,7 @@ def attendance_mark(request, access, meeting_id):
             error = str(exc)
     else:
         error = " ".join(text for texts in form.errors.values() for text in texts)
-    if _is_htmx(request):
+    if is_htmx(request):
         row = _with_standings(access, meeting, [_member_with_mark(meeting, member)])[0]
         _show_error(row, error, form.data)
         # 200 even with an error: HTMX swaps the row in, and it shows the message beside it.
@@ -660,7 +657,7 @@ def visitor_follow_up(request, access, visitor_id):
         )
     else:
         error = "Choose a follow-up state."
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request,
             "meetings/visitor_list.html#visitor_row",

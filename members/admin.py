@@ -24,6 +24,18 @@ from members.models import (
 )
 
 
+class MemberColumns:
+    """The member's name and chapter as admin columns, for rows that belong to a member."""
+
+    @admin.display(description="Member", ordering="member__user__last_name")
+    def member_name(self, row) -> str:
+        return row.member.full_name if row.member_id else ""
+
+    @admin.display(description="Chapter", ordering="member__chapter__name")
+    def chapter(self, row):
+        return row.member.chapter if row.member_id else None
+
+
 class _LowerCaseEmail:
     """Accounts are found by email, always stored lower-case (as UserManager does)."""
 
@@ -118,7 +130,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadershipRole)
-class LeadershipRoleAdmin(admin.ModelAdmin):
+class LeadershipRoleAdmin(MemberColumns, admin.ModelAdmin):
     list_display = ("member_name", "role", "chapter", "starts_on", "ends_on")
     list_filter = ("role", "member__chapter")
     search_fields = (
@@ -128,14 +140,6 @@ class LeadershipRoleAdmin(admin.ModelAdmin):
     list_select_related = ("member__user", "member__chapter")
     autocomplete_fields = ("member",)
     date_hierarchy = "starts_on"
-
-    @admin.display(description="Member", ordering="member__user__last_name")
-    def member_name(self, role) -> str:
-        return role.member.full_name
-
-    @admin.display(description="Chapter", ordering="member__chapter__name")
-    def chapter(self, role):
-        return role.member.chapter
 
 
 @admin.register(Invitation)
@@ -228,7 +232,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeaveOfAbsence)
-class LeaveOfAbsenceAdmin(admin.ModelAdmin):
+class LeaveOfAbsenceAdmin(MemberColumns, admin.ModelAdmin):
     list_display = (
         "member_name", "chapter", "starts_on", "ends_on", "reason", "began_at", "ended_at",
     )
@@ -239,14 +243,6 @@ class LeaveOfAbsenceAdmin(admin.ModelAdmin):
     autocomplete_fields = ("member", "created_by")
     readonly_fields = ("created_at",)
     date_hierarchy = "starts_on"
-
-    @admin.display(description="Member", ordering="member__user__last_name")
-    def member_name(self, leave) -> str:
-        return leave.member.full_name
-
-    @admin.display(description="Chapter", ordering="member__chapter__name")
-    def chapter(self, leave):
-        return leave.member.chapter
 
 
 @admin.register(MembershipTransfer)
@@ -275,7 +271,7 @@ class MembershipTransferAdmin(admin.ModelAdmin):
 
 
 @admin.register(RenewalReminder)
-class RenewalReminderAdmin(admin.ModelAdmin):
+class RenewalReminderAdmin(MemberColumns, admin.ModelAdmin):
     list_display = ("member_name", "days_before", "due_on", "created_at", "claimed_at",
                     "sent_at")
     list_filter = ("days_before", ("sent_at", admin.EmptyFieldListFilter))
@@ -283,10 +279,6 @@ class RenewalReminderAdmin(admin.ModelAdmin):
     list_select_related = ("member__user",)
     autocomplete_fields = ("member",)
     readonly_fields = ("created_at",)
-
-    @admin.display(description="Member", ordering="member__user__last_name")
-    def member_name(self, reminder) -> str:
-        return reminder.member.full_name
 
 
 @admin.register(RosterImport)
@@ -304,7 +296,7 @@ class RosterImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(MemberColumns, admin.ModelAdmin):
     list_display = ("at", "action", "chapter", "member_name", "actor", "summary")
     list_filter = ("action", "chapter")
     search_fields = ("summary", "chapter__name", "member__user__email",
@@ -312,7 +304,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_select_related = ("chapter", "member__user", "actor")
     autocomplete_fields = ("chapter", "member", "application", "actor")
     date_hierarchy = "at"
-
-    @admin.display(description="Member", ordering="member__user__last_name")
-    def member_name(self, entry) -> str:
-        return entry.member.full_name if entry.member else ""

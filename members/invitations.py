@@ -25,6 +25,14 @@ def classification_holder(*, chapter: Chapter, classification: Classification) -
     )
 
 
+def refuse_a_current_member(*, chapter: Chapter, email: str) -> None:
+    """Nobody is invited or applies to a chapter they are a member of already."""
+    if Member.objects.filter(
+        chapter=chapter, user__email__iexact=email, status__in=Member.Status.current_values()
+    ).exists():
+        raise MembershipError(f"{email} is already a member of {chapter}.")
+
+
 def invitation_create(
     *,
     chapter: Chapter,
@@ -61,10 +69,7 @@ def invitation_create(
             f"{classification} is kept in {chapter} for {reserved.full_name}, whose "
             "application was approved."
         )
-    if Member.objects.filter(
-        chapter=chapter, user__email__iexact=email, status__in=Member.Status.current_values()
-    ).exists():
-        raise MembershipError(f"{email} is already a member of {chapter}.")
+    refuse_a_current_member(chapter=chapter, email=email)
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(

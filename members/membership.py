@@ -21,7 +21,12 @@ from django.utils import timezone
 
 from chapters.models import Chapter, Classification
 from members.audit import audit_record, differences, plain, snapshot
-from members.invitations import MembershipError, classification_holder, invitation_create
+from members.invitations import (
+    MembershipError,
+    classification_holder,
+    invitation_create,
+    refuse_a_current_member,
+)
 from members.models import (
     Application,
     AuditEntry,
@@ -228,10 +233,7 @@ def application_create(
         raise MembershipError("The sponsor must be a member of the chapter.")
     if visitor is not None and visitor.meeting.chapter_id != chapter.pk:
         raise MembershipError("The visitor came to another chapter.")
-    if Member.objects.filter(
-        chapter=chapter, user__email__iexact=email, status__in=Status.current_values()
-    ).exists():
-        raise MembershipError(f"{email} is already a member of {chapter}.")
+    refuse_a_current_member(chapter=chapter, email=email)
     try:
         with transaction.atomic():
             application = Application.objects.create(

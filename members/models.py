@@ -74,6 +74,9 @@ class MemberQuerySet(models.QuerySet):
 class Member(models.Model):
     """One person's membership of one chapter."""
 
+    # What a search for a member looks in: the person's name, the business, the classification.
+    NAMED_BY = ("user__first_name", "user__last_name", "business_name", "classification__name")
+
     class Status(models.TextChoices):
         APPLICANT = "applicant", "Applicant"
         ACTIVE = "active", "Active"

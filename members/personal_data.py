@@ -44,6 +44,24 @@ def _name(member: Member) -> str:
     return member.full_name
 
 
+# A referral's own fields, given or received.
+REFERRAL = {
+    "tier": lambda r: r.get_tier_display(),
+    "temperature": lambda r: r.temperature,
+    "prospect_name": lambda r: r.prospect_name,
+    "prospect_phone": lambda r: r.prospect_phone,
+    "prospect_email": lambda r: r.prospect_email,
+    "notes": lambda r: r.notes,
+    "status": lambda r: r.get_status_display(),
+}
+# The fields an application and an invitation share: where, when and as what.
+ASKED_TO_JOIN = {
+    "chapter": lambda row: row.chapter.name,
+    "date": lambda row: row.created_at,
+    "classification": lambda row: row.classification.name,
+}
+
+
 def personal_data(user: User) -> dict:
     """Everything Chapterhouse holds about this person, as plain JSON-ready values."""
     members = Member.objects.filter(user=user)
@@ -99,13 +117,7 @@ def personal_data(user: User) -> dict:
             {
                 "date": lambda r: r.created_at,
                 "to": lambda r: _name(r.receiver),
-                "tier": lambda r: r.get_tier_display(),
-                "temperature": lambda r: r.temperature,
-                "prospect_name": lambda r: r.prospect_name,
-                "prospect_phone": lambda r: r.prospect_phone,
-                "prospect_email": lambda r: r.prospect_email,
-                "notes": lambda r: r.notes,
-                "status": lambda r: r.get_status_display(),
+                **REFERRAL,
             },
         ),
         "referrals_received": _rows(
@@ -115,13 +127,7 @@ def personal_data(user: User) -> dict:
             {
                 "date": lambda r: r.created_at,
                 "from": lambda r: _name(r.giver),
-                "tier": lambda r: r.get_tier_display(),
-                "temperature": lambda r: r.temperature,
-                "prospect_name": lambda r: r.prospect_name,
-                "prospect_phone": lambda r: r.prospect_phone,
-                "prospect_email": lambda r: r.prospect_email,
-                "notes": lambda r: r.notes,
-                "status": lambda r: r.get_status_display(),
+                **REFERRAL,
             },
         ),
         "thank_yous_given": _rows(
@@ -196,9 +202,7 @@ def personal_data(user: User) -> dict:
             Application.objects.filter(Q(email__iexact=user.email) | Q(member__in=members))
             .select_related("chapter", "classification"),
             {
-                "chapter": lambda a: a.chapter.name,
-                "date": lambda a: a.created_at,
-                "classification": lambda a: a.classification.name,
+                **ASKED_TO_JOIN,
                 "business_name": lambda a: a.business_name,
                 "phone": lambda a: a.phone,
                 "status": lambda a: a.get_status_display(),
@@ -209,9 +213,7 @@ def personal_data(user: User) -> dict:
             Invitation.objects.filter(Q(email__iexact=user.email) | Q(member__in=members))
             .select_related("chapter", "classification"),
             {
-                "chapter": lambda i: i.chapter.name,
-                "date": lambda i: i.created_at,
-                "classification": lambda i: i.classification.name,
+                **ASKED_TO_JOIN,
                 "accepted_at": lambda i: i.accepted_at,
             },
         ),

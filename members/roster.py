@@ -9,12 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from chapters.access import get_chapter_for_user
-from chapters.search import search_text
+from chapters.htmx import render_page_or_part
+from chapters.search import matching_every_word, search_text
 from members.models import Member
 
 PROFILE_FIELDS = ["business_name", "phone", "website", "ideal_referral", "target_market"]
@@ -23,15 +23,9 @@ PROFILE_FIELDS = ["business_name", "phone", "website", "ideal_referral", "target
 def roster_members(chapter, query: str = ""):
     """Members holding a classification in the chapter, matching every word of the query."""
     members = Member.objects.current().for_chapter(chapter).with_people()
-    for term in query.split()[:5]:
-        members = members.filter(
-            Q(user__first_name__icontains=term)
-            | Q(user__last_name__icontains=term)
-            | Q(business_name__icontains=term)
-            | Q(classification__name__icontains=term)
-            | Q(ideal_referral__icontains=term)
-            | Q(target_market__icontains=term)
-        )
+    members = matching_every_word(
+        members, query, (*Member.NAMED_BY, "ideal_referral", "target_market")
+    )
     return members.order_by("user__first_name", "user__last_name", "pk")
 
 
@@ -73,9 +67,7 @@ def roster(request, slug):
         "query": query,
         "members": roster_members(access.chapter, query),
     }
-    if request.headers.get("HX-Request"):
-        return render(request, "members/roster/roster.html#results", context)
-    return render(request, "members/roster/roster.html", context)
+    return render_page_or_part(request, "members/roster/roster.html", "results", context)
 
 
 @require_safe

@@ -48,15 +48,10 @@ urlpatterns = [
         views.roster_import_confirm,
         name="roster_import_confirm",
     ),
-    path(
-        "chapters/<slug:slug>/membership/export.csv",
-        views.roster_export_csv,
-        name="roster_export_csv",
-    ),
-    path(
-        "chapters/<slug:slug>/membership/export.xlsx",
-        views.roster_export_xlsx,
-        name="roster_export_xlsx",
+    *(
+        path(f"chapters/<slug:slug>/membership/export.{extension}", views.roster_export,
+             {"extension": extension}, name=f"roster_export_{extension}")
+        for extension in views.ROSTER_EXPORTS
     ),
     path("me/data/", views.my_data, name="my_data"),
     path("me/data.json", views.my_data_json, name="my_data_json"),

@@ -8,6 +8,7 @@ between chapters and anonymise former members. Outsiders get 404 everywhere.
 """
 
 import datetime
+import functools
 import json
 
 from django.contrib import messages
@@ -22,7 +23,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from chapters.access import ChapterAccess, get_chapter_for_user
-from chapters.search import search_text
+from chapters.htmx import render_page_or_part
+from chapters.search import matching_every_word, search_text
 from meetings.models import Visitor
 from members import membership, roster_import
 from members.forms_membership import (
@@ -141,13 +143,7 @@ def membership_list(request, slug):
     if statuses is not None:
         members = members.filter(status__in=statuses)
     query = search_text(request)
-    for term in query.split()[:5]:
-        members = members.filter(
-            Q(user__first_name__icontains=term)
-            | Q(user__last_name__icontains=term)
-            | Q(business_name__icontains=term)
-            | Q(classification__name__icontains=term)
-        )
+    members = matching_every_word(members, query, Member.NAMED_BY)
     page = Paginator(members, 100).get_page(request.GET.get("page"))
     soon = today + datetime.timedelta(days=RENEWAL_SOON_DAYS)
     return render(request, "membership/member_list.html", {
@@ -157,14 +153,17 @@ def membership_list(request, slug):
     })
 
 
-def _detail_forms(access: ChapterAccess, member: Member) -> dict:
+def _detail_forms(access: ChapterAccess, member: Member, data=None) -> dict:
+    """The forms of the member's page, each posting to its action (bound to `data` if given)."""
     return {
-        "renew_form": RenewForm(initial={"expected_due_on": member.renewal_due_on}),
-        "leave_form": LeaveForm(initial={"starts_on": access.chapter.today()}),
-        "suspend_form": ReasonForm(prefix="suspend"),
-        "drop_form": ReasonForm(prefix="drop"),
-        "transfer_form": TransferForm(chapter=access.chapter),
-        "anonymise_form": AnonymiseForm(),
+        "renew_form": RenewForm(data, initial={"expected_due_on": member.renewal_due_on}),
+        "leave_form": LeaveForm(data, initial={"starts_on": access.chapter.today()}),
+        "leave_end_form": ActionForm(data),
+        "suspend_form": ReasonForm(data, prefix="suspend"),
+        "drop_form": ReasonForm(data, prefix="drop"),
+        "reinstate_form": ActionForm(data),
+        "transfer_form": TransferForm(data, chapter=access.chapter),
+        "anonymise_form": AnonymiseForm(data),
     }
 
 
@@ -202,144 +201,102 @@ def membership_detail(request, slug, member_id):
     return _render_detail(request, access, _chapter_member(access, member_id))
 
 
-def _act(request, access, member, *, form, form_name, run):
-    """Validate the action's form, run the service, redirect; on a refusal show the page
-    again with the reason and what was typed."""
-    if form.is_valid():
-        try:
-            message = run(form.cleaned_data)
-        except membership.NothingToDo as done:
-            messages.info(request, str(done))
-            return redirect("membership_detail", slug=access.chapter.slug, member_id=member.pk)
-        except MembershipError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, message)
-            return redirect("membership_detail", slug=access.chapter.slug, member_id=member.pk)
-    return _render_detail(
-        request, access, member, forms={form_name: form},
-        error="; ".join(form.non_field_errors()) or "Check the form below.", status=400,
+def _carry_out(request, form, act) -> bool:
+    """Run `act(data)` for a valid form and tell the person how it went. False when the form or
+    the service refused: the reason is on the form, to show with what was typed."""
+    if not form.is_valid():
+        return False
+    try:
+        message = act(form.cleaned_data)
+    except membership.NothingToDo as done:
+        messages.info(request, str(done))
+    except MembershipError as error:
+        form.add_error(None, str(error))
+        return False
+    else:
+        messages.success(request, message)
+    return True
+
+
+def _member_action(form_name: str, *, allowed=_leader):
+    """A view for one action on a member's page: `act(request, member, data)` runs the service
+    and returns the message to show. A refusal shows the page again with the reason and what
+    was typed; an action that changes nothing says so."""
+
+    def decorate(act):
+        @require_POST
+        @login_required
+        @functools.wraps(act)
+        def view(request, slug, member_id):
+            access = allowed(request, slug)
+            member = _chapter_member(access, member_id)
+            form = _detail_forms(access, member, request.POST)[form_name]
+            if _carry_out(request, form, lambda data: act(request, member, data)):
+                return redirect("membership_detail", access.chapter.slug, member.pk)
+            return _render_detail(
+                request, access, member, forms={form_name: form},
+                error="; ".join(form.non_field_errors()) or "Check the form below.", status=400,
+            )
+
+        return view
+
+    return decorate
+
+
+@_member_action("renew_form")
+def membership_renew(request, member, data):
+    renewed = membership.membership_renew(
+        member=member, by=request.user, expected_due_on=data["expected_due_on"]
     )
+    return f"{renewed.full_name} is renewed until {renewed.renewal_due_on:%d %b %Y}."
 
 
-@require_POST
-@login_required
-def membership_renew(request, slug, member_id):
-    access = _leader(request, slug)
-    member = _chapter_member(access, member_id)
-
-    def run(data):
-        renewed = membership.membership_renew(
-            member=member, by=request.user, expected_due_on=data["expected_due_on"]
-        )
-        return f"{renewed.full_name} is renewed until {renewed.renewal_due_on:%d %b %Y}."
-
-    return _act(request, access, member, form=RenewForm(request.POST), form_name="renew_form",
-                run=run)
+@_member_action("leave_form")
+def membership_leave(request, member, data):
+    leave = membership.leave_start(member=member, by=request.user, **data)
+    if leave.began_at:
+        return f"{member.full_name} is on leave until {leave.ends_on:%d %b %Y}."
+    return (f"Leave arranged for {member.full_name} from {leave.starts_on:%d %b %Y} "
+            f"to {leave.ends_on:%d %b %Y}.")
 
 
-@require_POST
-@login_required
-def membership_leave(request, slug, member_id):
-    access = _leader(request, slug)
-    member = _chapter_member(access, member_id)
-
-    def run(data):
-        leave = membership.leave_start(member=member, by=request.user, **data)
-        if leave.began_at:
-            return f"{member.full_name} is on leave until {leave.ends_on:%d %b %Y}."
-        return (f"Leave arranged for {member.full_name} from {leave.starts_on:%d %b %Y} "
-                f"to {leave.ends_on:%d %b %Y}.")
-
-    return _act(request, access, member, form=LeaveForm(request.POST), form_name="leave_form",
-                run=run)
+@_member_action("leave_end_form")
+def membership_leave_end(request, member, data):
+    membership.leave_end(member=member, by=request.user)
+    return f"{member.full_name}'s leave is over."
 
 
-@require_POST
-@login_required
-def membership_leave_end(request, slug, member_id):
-    access = _leader(request, slug)
-    member = _chapter_member(access, member_id)
-
-    def run(data):
-        membership.leave_end(member=member, by=request.user)
-        return f"{member.full_name}'s leave is over."
-
-    return _act(request, access, member, form=ActionForm(request.POST),
-                form_name="leave_end_form", run=run)
+@_member_action("suspend_form")
+def membership_suspend(request, member, data):
+    membership.membership_suspend(member=member, by=request.user, reason=data["reason"])
+    return f"{member.full_name} is suspended; {member.classification} is free."
 
 
-@require_POST
-@login_required
-def membership_suspend(request, slug, member_id):
-    access = _leader(request, slug)
-    member = _chapter_member(access, member_id)
-
-    def run(data):
-        membership.membership_suspend(member=member, by=request.user, reason=data["reason"])
-        return f"{member.full_name} is suspended; {member.classification} is free."
-
-    return _act(request, access, member, form=ReasonForm(request.POST, prefix="suspend"),
-                form_name="suspend_form", run=run)
+@_member_action("drop_form")
+def membership_drop(request, member, data):
+    membership.membership_drop(member=member, by=request.user, reason=data["reason"])
+    return f"{member.full_name} is dropped; {member.classification} is free."
 
 
-@require_POST
-@login_required
-def membership_drop(request, slug, member_id):
-    access = _leader(request, slug)
-    member = _chapter_member(access, member_id)
-
-    def run(data):
-        membership.membership_drop(member=member, by=request.user, reason=data["reason"])
-        return f"{member.full_name} is dropped; {member.classification} is free."
-
-    return _act(request, access, member, form=ReasonForm(request.POST, prefix="drop"),
-                form_name="drop_form", run=run)
+@_member_action("reinstate_form")
+def membership_reinstate(request, member, data):
+    membership.membership_reinstate(member=member, by=request.user)
+    return f"{member.full_name} is active again."
 
 
-@require_POST
-@login_required
-def membership_reinstate(request, slug, member_id):
-    access = _leader(request, slug)
-    member = _chapter_member(access, member_id)
-
-    def run(data):
-        membership.membership_reinstate(member=member, by=request.user)
-        return f"{member.full_name} is active again."
-
-    return _act(request, access, member, form=ActionForm(request.POST),
-                form_name="reinstate_form", run=run)
+@_member_action("transfer_form", allowed=_admin)
+def membership_transfer(request, member, data):
+    moved = membership.membership_transfer(
+        member=member, to_chapter=data["to_chapter"], by=request.user,
+        classification=data["classification"],
+    )
+    return f"{member.full_name} moved to {moved.chapter} as {moved.classification}."
 
 
-@require_POST
-@login_required
-def membership_transfer(request, slug, member_id):
-    access = _admin(request, slug)
-    member = _chapter_member(access, member_id)
-
-    def run(data):
-        moved = membership.membership_transfer(
-            member=member, to_chapter=data["to_chapter"], by=request.user,
-            classification=data["classification"],
-        )
-        return f"{member.full_name} moved to {moved.chapter} as {moved.classification}."
-
-    form = TransferForm(request.POST, chapter=access.chapter)
-    return _act(request, access, member, form=form, form_name="transfer_form", run=run)
-
-
-@require_POST
-@login_required
-def membership_anonymise(request, slug, member_id):
-    access = _admin(request, slug)
-    member = _chapter_member(access, member_id)
-
-    def run(data):
-        membership.member_anonymise(member=member, by=request.user)
-        return "The former member's personal data is erased; the chapter's numbers are kept."
-
-    return _act(request, access, member, form=AnonymiseForm(request.POST),
-                form_name="anonymise_form", run=run)
+@_member_action("anonymise_form", allowed=_admin)
+def membership_anonymise(request, member, data):
+    membership.member_anonymise(member=member, by=request.user)
+    return "The former member's personal data is erased; the chapter's numbers are kept."
 
 
 # --- Leadership roles ---------------------------------------------------------------------------
@@ -351,20 +308,14 @@ def role_list(request, slug):
     access = _leader(request, slug)
     chapter = access.chapter
     form = _bound(RoleAssignForm, request, chapter=chapter)
-    if request.method == "POST" and form.is_valid():
-        try:
-            term = membership.role_assign(by=request.user, **form.cleaned_data)
-        except membership.NothingToDo as done:
-            messages.info(request, str(done))
-            return redirect("role_list", slug=chapter.slug)
-        except MembershipError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request, f"{term.member.full_name} is {term.get_role_display()} from "
-                f"{term.starts_on:%d %b %Y}."
-            )
-            return redirect("role_list", slug=chapter.slug)
+
+    def assign(data):
+        term = membership.role_assign(by=request.user, **data)
+        return (f"{term.member.full_name} is {term.get_role_display()} from "
+                f"{term.starts_on:%d %b %Y}.")
+
+    if request.method == "POST" and _carry_out(request, form, assign):
+        return redirect("role_list", slug=chapter.slug)
     today = chapter.today()
     terms = LeadershipRole.objects.filter(member__chapter=chapter).select_related(
         "member__user"
@@ -491,19 +442,10 @@ def _decide(request, slug, application_id, *, form_class, prefix, run):
     access = _committee(request, slug)
     application = _chapter_application(access, application_id)
     form = form_class(request.POST, prefix=prefix)
-    if form.is_valid():
-        try:
-            message = run(application, form.cleaned_data)
-        except membership.NothingToDo as done:
-            messages.info(request, str(done))
-        except MembershipError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, message)
-        if not form.errors:
-            return redirect(
-                "application_detail", slug=access.chapter.slug, application_id=application.pk
-            )
+    if _carry_out(request, form, lambda data: run(application, data)):
+        return redirect(
+            "application_detail", slug=access.chapter.slug, application_id=application.pk
+        )
     return _render_application(
         request, access, application, forms={f"{prefix}_form": form}, status=400
     )
@@ -641,9 +583,9 @@ def roster_import_preview(request, slug, batch_id):
             if r["verdict"] not in (roster_import.CREATED, roster_import.INVITED,
                                     roster_import.UNCHANGED)
         ]
-    if request.headers.get("HX-Request") and batch.status != RosterImport.Status.PREVIEW:
-        return render(request, "membership/roster_import_preview.html#progress", context)
-    return render(request, "membership/roster_import_preview.html", context)
+    # A preview is a page of its own; an import under way refreshes its progress alone.
+    part = None if batch.status == RosterImport.Status.PREVIEW else "progress"
+    return render_page_or_part(request, "membership/roster_import_preview.html", part, context)
 
 
 @require_POST
@@ -656,36 +598,22 @@ def roster_import_confirm(request, slug, batch_id):
     return redirect("roster_import_preview", slug=access.chapter.slug, batch_id=batch.pk)
 
 
-def _export_name(chapter, extension: str) -> str:
-    return f"{chapter.slug}-roster-{timezone.now():%Y-%m-%d}.{extension}"
+# What the roster is exported as: the writer and the content type, by file extension.
+ROSTER_EXPORTS = {
+    "csv": (roster_import.roster_csv, "text/csv; charset=utf-8"),
+    "xlsx": (roster_import.roster_xlsx,
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
 
 
 @require_safe
 @login_required
-def roster_export_csv(request, slug):
+def roster_export(request, slug, extension):
     access = _leader(request, slug)
-    response = HttpResponse(
-        roster_import.roster_csv(access.chapter, include_former=request.GET.get("former") == "1"),
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{_export_name(access.chapter, "csv")}"'
-    )
-    return response
-
-
-@require_safe
-@login_required
-def roster_export_xlsx(request, slug):
-    access = _leader(request, slug)
-    response = HttpResponse(
-        roster_import.roster_xlsx(access.chapter, include_former=request.GET.get("former") == "1"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{_export_name(access.chapter, "xlsx")}"'
-    )
-    return response
+    write, content_type = ROSTER_EXPORTS[extension]
+    content = write(access.chapter, include_former=request.GET.get("former") == "1")
+    name = f"{access.chapter.slug}-roster-{timezone.now():%Y-%m-%d}.{extension}"
+    return _download(content, content_type, name)
 
 
 # --- My own data -------------------------------------------------------------------------------

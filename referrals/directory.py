@@ -4,9 +4,8 @@ cross chapters, an active member of another chapter found by business or classif
 Searches of other chapters are limited, explicit queries that return only the four fields a
 member of another chapter may see: name, business, classification and chapter."""
 
-from django.db.models import Q
-
 from chapters.models import Chapter
+from chapters.search import matching_every_word
 from members.models import Member
 
 RESULT_LIMIT = 15
@@ -17,20 +16,10 @@ SHOWN_FIELDS = (
 )
 
 
-def _terms(query: str) -> list[str]:
-    return query.split()[:5]
-
-
 def search_own_chapter(*, chapter: Chapter, exclude: Member, query: str) -> list[dict]:
     """Active members of the chapter whose name, business or classification match every word."""
     members = Member.objects.active().filter(chapter=chapter).exclude(pk=exclude.pk)
-    for term in _terms(query):
-        members = members.filter(
-            Q(user__first_name__icontains=term)
-            | Q(user__last_name__icontains=term)
-            | Q(business_name__icontains=term)
-            | Q(classification__name__icontains=term)
-        )
+    members = matching_every_word(members, query, Member.NAMED_BY)
     return list(
         members.order_by("user__first_name", "user__last_name").values(*SHOWN_FIELDS)[
             :RESULT_LIMIT
@@ -43,10 +32,7 @@ def search_other_chapters(*, chapter: Chapter, query: str) -> list[dict]:
     if len(query.strip()) < MIN_OTHER_CHAPTER_QUERY:
         return []
     members = Member.objects.active().exclude(chapter=chapter)
-    for term in _terms(query):
-        members = members.filter(
-            Q(business_name__icontains=term) | Q(classification__name__icontains=term)
-        )
+    members = matching_every_word(members, query, ("business_name", "classification__name"))
     return list(
         members.order_by("classification__name", "business_name").values(*SHOWN_FIELDS)[
             :RESULT_LIMIT

@@ -388,6 +388,52 @@ def wrk(url: str, script: str) -> tuple[float, int]:
     return rate, int(bad.group(1)) if bad else 0
 
 
+@contextlib.contextmanager
+def gunicorn_serving(workers: int):
+    """Gunicorn with production settings on a free loopback port, until the block ends: its
+    base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(
+        os.environ,
+        DEBUG="false",
+        SECRET_KEY=SECRET_KEY,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        CHAPTERHOUSE_VAR_DIR=str(VAR / "bench"),
+        LOG_LEVEL="WARNING",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT="1",
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    assert (VAR / "bench" / "staticfiles").exists()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
+         "-w", str(workers), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(base + "/healthz", timeout=2).read()  # noqa: S310
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+
+
 def bench_gunicorn(chapter, meeting, leader, member) -> None:
     from django.urls import reverse
     from django.utils import timezone
@@ -412,91 +458,44 @@ def bench_gunicorn(chapter, meeting, leader, member) -> None:
     slip_bodies = ",".join(
         f'"receiver={pk}&tier=inside&temperature=3&notes=bench&token=TOKEN"' for pk in others
     )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    static_root = VAR / "bench" / "staticfiles"
-    env = dict(
-        os.environ,
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="false",
-        CHAPTERHOUSE_VAR_DIR=str(VAR / "bench"),
-        LOG_LEVEL="WARNING",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT="1",
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    assert static_root.exists()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(base + "/healthz", timeout=2).read()  # noqa: S310
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.2)
-        # Sign in through the real login form, as a browser would.
-        member_cookie, csrf = sign_in(base, member.user.email)
-        leader_cookie, leader_csrf = sign_in(base, leader.user.email)
-        leader_cookie = leader_cookie.replace(leader_csrf, csrf)
-        targets = {
-            "bare view (/healthz)": (base + "/healthz", WRK_GET.format(cookie="")),
-            "member dashboard": (
-                base + reverse("chapter_home", args=[chapter.slug]),
-                WRK_GET.format(cookie=member_cookie),
-            ),
-            # For scale: the least a signed-in page costs (session, user, chapter, a form).
-            "simplest signed-in page (own profile form)": (
-                base + reverse("profile_edit", args=[chapter.slug]),
-                WRK_GET.format(cookie=member_cookie),
-            ),
-            "attendance tap": (
-                base + reverse("attendance_mark", args=[chapter.slug, meeting.pk]),
-                WRK_POST.format(cookie=leader_cookie, csrf=csrf, bodies=tap_bodies),
-            ),
-            "slip post": (
-                base + reverse("referral_new", args=[chapter.slug]),
-                WRK_POST.format(cookie=member_cookie, csrf=csrf, bodies=slip_bodies),
-            ),
-        }
-        rates = {name: [] for name in targets}
-        failures = dict.fromkeys(targets, 0)
-        for round_number in range(ROUNDS):
-            for name, (url, script) in targets.items():
-                rate, bad = wrk(url, script)
-                rates[name].append(rate)
-                failures[name] += bad
-            say(
-                f"  round {round_number + 1}: "
-                + ", ".join(f"{name} {values[-1]:.0f}/s" for name, values in rates.items())
-            )
+        with gunicorn_serving(workers=2) as base:
+            # Sign in through the real login form, as a browser would.
+            member_cookie, csrf = sign_in(base, member.user.email)
+            leader_cookie, leader_csrf = sign_in(base, leader.user.email)
+            leader_cookie = leader_cookie.replace(leader_csrf, csrf)
+            targets = {
+                "bare view (/healthz)": (base + "/healthz", WRK_GET.format(cookie="")),
+                "member dashboard": (
+                    base + reverse("chapter_home", args=[chapter.slug]),
+                    WRK_GET.format(cookie=member_cookie),
+                ),
+                # For scale: the least a signed-in page costs (session, user, chapter, a form).
+                "simplest signed-in page (own profile form)": (
+                    base + reverse("profile_edit", args=[chapter.slug]),
+                    WRK_GET.format(cookie=member_cookie),
+                ),
+                "attendance tap": (
+                    base + reverse("attendance_mark", args=[chapter.slug, meeting.pk]),
+                    WRK_POST.format(cookie=leader_cookie, csrf=csrf, bodies=tap_bodies),
+                ),
+                "slip post": (
+                    base + reverse("referral_new", args=[chapter.slug]),
+                    WRK_POST.format(cookie=member_cookie, csrf=csrf, bodies=slip_bodies),
+                ),
+            }
+            rates = {name: [] for name in targets}
+            failures = dict.fromkeys(targets, 0)
+            for round_number in range(ROUNDS):
+                for name, (url, script) in targets.items():
+                    rate, bad = wrk(url, script)
+                    rates[name].append(rate)
+                    failures[name] += bad
+                say(
+                    f"  round {round_number + 1}: "
+                    + ", ".join(f"{name} {values[-1]:.0f}/s" for name, values in rates.items())
+                )
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
         # The slips the load posted go, so the next run measures the same region.
         Referral.objects.filter(notes="bench", created_at__gte=load_started).delete()
     bare = statistics.median(rates["bare view (/healthz)"])
@@ -940,6 +939,89 @@ def bench_spreadsheet_bombs() -> None:
             )
 
 
+# --- 8. A mix of members and leaders under Locust ------------------------------------------
+
+LOAD_CHAPTERS = int(os.environ.get("BENCH_LOAD_CHAPTERS", "30"))
+LOAD_USERS = int(os.environ.get("BENCH_LOAD_USERS", "36"))  # a third each: members, leaders, bare
+LOAD_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "180"))
+
+
+def bench_load() -> None:
+    """Members (dashboard, inbox, log a slip) and leaders (attendance marks, weekly report,
+    PALMS) of many chapters, and as many people opening the simplest signed-in page, all at
+    once against gunicorn with 4 workers; the mix's rate per user and p95 against the bare
+    page's under that same load."""
+    import csv
+    import json
+
+    from django.utils import timezone
+
+    from chapters.models import Chapter
+    from meetings.services import meeting_for_slip
+    from members.models import Member
+    from referrals.models import Referral
+
+    section = "Load (Locust)"
+    say(f"\n8. A mix of members and leaders under Locust ({LOAD_USERS} users, {LOAD_SECONDS} s, "
+        "gunicorn 4 workers)")
+    locust = Path(sys.executable).parent / "locust"
+    if not locust.exists():
+        record(section, "all", "not measured", "locust missing: pip install -e '.[bench]'")
+        return
+    plans = []
+    for chapter in Chapter.objects.order_by("pk")[:LOAD_CHAPTERS]:
+        leader, member = people(chapter)
+        receiver = (
+            Member.objects.active().filter(chapter=chapter).exclude(pk=member.pk)
+            .values_list("pk", flat=True).first()
+        )
+        plans.append((chapter.slug, leader, member, receiver, meeting_for_slip(chapter).pk))
+    folder = VAR / "bench" / "load"
+    folder.mkdir(parents=True, exist_ok=True)
+    load_started = timezone.now()
+    try:
+        with gunicorn_serving(workers=4) as base:
+            found = {"members": [], "leaders": []}
+            for slug, leader, member, receiver, meeting in plans:
+                for kind, person in (("members", member), ("leaders", leader)):
+                    cookie, csrf = sign_in(base, person.user.email)
+                    found[kind].append({"cookie": cookie, "csrf": csrf, "slug": slug,
+                                        "receiver": receiver, "meeting": meeting})
+            (folder / "people.json").write_text(json.dumps(found))
+            subprocess.run(
+                [str(locust), "-f", str(ROOT / "tests" / "locustfile.py"), "--headless",
+                 "--users", str(LOAD_USERS), "--spawn-rate", str(LOAD_USERS),
+                 "--run-time", f"{LOAD_SECONDS}s", "--host", base, "--csv",
+                 str(folder / "load"), "--only-summary", "--loglevel", "WARNING"],
+                cwd=ROOT, env=dict(os.environ, BENCH_PEOPLE=str(folder / "people.json")),
+                check=False, timeout=LOAD_SECONDS + 300,
+            )
+    finally:
+        # The slips the load posted go, so the next run measures the same region.
+        Referral.objects.filter(notes="bench", created_at__gte=load_started).delete()
+    with open(folder / "load_stats.csv") as handle:
+        stats = {row["Name"]: row for row in csv.DictReader(handle)}
+    bare_name = "bare: own profile form"
+    bare = stats[bare_name]
+    bare_rate, bare_p95 = float(bare["Requests/s"]), float(bare["95%"])
+    mix = {name: row for name, row in stats.items() if name.startswith(("member:", "leader:"))}
+    # Two classes of users make the mix, one the bare page, each a third of the users.
+    mix_rate = sum(float(row["Requests/s"]) for row in mix.values()) / 2
+    failures = sum(int(row["Failure Count"]) for name, row in stats.items() if name != "Aggregated")
+    record(section, "bare signed-in page (own profile form)",
+           f"{bare_rate:.0f} req/s, p95 {bare_p95:.0f} ms", "baseline")
+    for name, row in sorted(mix.items()):
+        p95 = float(row["95%"])
+        record(section, name, f"{float(row['Requests/s']):.1f} req/s, p95 {p95:.0f} ms = "
+               f"{p95 / bare_p95:.1f}x the bare page's", "goal <= 5x" if p95 <= 5 * bare_p95
+               else "ABOVE GOAL (5x)")
+    worst = max(float(row["95%"]) for row in mix.values())
+    verdict = "meets" if worst <= 5 * bare_p95 and not failures else "MISSES"
+    record(section, "the mix, per user against the bare page's users",
+           f"{mix_rate / bare_rate:.0%} of the rate; worst p95 {worst / bare_p95:.1f}x; "
+           f"{failures} failed requests", f"{verdict} (goal: p95 within 5x, no errors)")
+
+
 # --- The table ----------------------------------------------------------------------------
 
 
@@ -988,6 +1070,7 @@ def main() -> None:
         ({"5"}, bench_reminders),
         ({"6"}, lambda: bench_exports(chapter)),
         ({"7"}, bench_spreadsheet_bombs),
+        ({"8"}, bench_load),
     ]
     for numbers, section in sections:
         if not only or numbers & only:

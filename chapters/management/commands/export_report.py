@@ -1,20 +1,12 @@
 """Export a chapter report for scheduled jobs, in the same layouts as the browser exports."""
 
-import datetime
 import shutil
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
 from chapters import exports
-from chapters.models import Chapter
-
-
-def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"{value!r} is not a date like 2026-01-31.") from error
+from chapters.management.arguments import chapter_argument, date_argument
 
 
 class Command(BaseCommand):
@@ -23,8 +15,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=exports.KINDS)
         parser.add_argument("--chapter", required=True, help="The chapter's slug.")
-        parser.add_argument("--start", required=True, type=_date, help="YYYY-MM-DD")
-        parser.add_argument("--end", required=True, type=_date, help="YYYY-MM-DD")
+        parser.add_argument("--start", required=True, type=date_argument, help="YYYY-MM-DD")
+        parser.add_argument("--end", required=True, type=date_argument, help="YYYY-MM-DD")
         parser.add_argument("--format", choices=exports.FORMATS, default="csv")
         parser.add_argument("--output", help="File to write; standard output when left out.")
         parser.add_argument("--include-provisional", action="store_true",
@@ -32,10 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind, chapter, start, end, format, output, include_provisional,
                **options):
-        try:
-            found = Chapter.objects.get(slug=chapter)
-        except Chapter.DoesNotExist:
-            raise CommandError(f"No chapter with the slug {chapter!r}.") from None
+        found = chapter_argument(chapter)
         if start > end:
             raise CommandError("--start must be on or before --end.")
         rows = exports.table(kind, chapter=found, start=start, end=end,

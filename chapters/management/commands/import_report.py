@@ -1,6 +1,5 @@
 """Import the official tool's slips audit or attendance matrix from the command line."""
 
-import datetime
 import sys
 from pathlib import Path
 
@@ -8,14 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from chapters import imports
-from chapters.models import Chapter, ImportBatch
-
-
-def _date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"{value!r} is not a date like 2026-01-31.") from error
+from chapters.management.arguments import chapter_argument, date_argument
+from chapters.models import ImportBatch
 
 
 class Command(BaseCommand):
@@ -27,14 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--chapter", required=True, help="The chapter's slug.")
         parser.add_argument("--dry-run", action="store_true",
                             help="Say what would be imported, import nothing.")
-        parser.add_argument("--week", type=_date,
+        parser.add_argument("--week", type=date_argument,
                             help="The week (YYYY-MM-DD) of rows that carry no date.")
 
     def handle(self, *args, kind, file, chapter, dry_run, week, **options):
-        try:
-            found = Chapter.objects.get(slug=chapter)
-        except Chapter.DoesNotExist:
-            raise CommandError(f"No chapter with the slug {chapter!r}.") from None
+        found = chapter_argument(chapter)
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No file at {file}.")

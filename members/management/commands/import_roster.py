@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from chapters.models import Chapter
+from chapters.management.arguments import chapter_argument
 from members import roster_import
 from members.models import User
 
@@ -31,10 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, chapter: str, dry_run: bool, no_email: bool,
                by: str | None, **options):
-        try:
-            target = Chapter.objects.get(slug=chapter)
-        except Chapter.DoesNotExist:
-            raise CommandError(f"No chapter has the slug {chapter!r}.") from None
+        target = chapter_argument(chapter)
         actor = None
         if by:
             actor = User.objects.filter(email__iexact=by).first()
