@@ -92,7 +92,7 @@ MEMBER_FIELDS = {
     ("referrals", "onetoone"): ("member_id", "met_with_id"),
     ("referrals", "ceu"): ("member_id",),
     ("referrals", "testimonial"): ("giver_id", "about_id"),
-    ("chapters", "importedslip"): ("member_id",),
+    ("reports", "importedslip"): ("member_id",),
 }
 CATALOG_MODELS = [
     ("chapters", "chapter"),

@@ -89,7 +89,7 @@ def chapter_overview(request):
 @login_required
 def chapter_lights(request, slug):
     """One chapter's traffic-light summary (loaded into the overview row by row)."""
-    from chapters.scoring import chapter_light, member_lights
+    from reports.scoring import chapter_light, member_lights
 
     access = get_chapter_for_user(request, slug)
     if not access.is_admin:

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "members",
     "meetings",
     "referrals",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("chapters.urls")),
-    path("", include("chapters.urls_reports")),
+    path("", include("reports.urls")),
     path("", include("members.urls")),
     path("", include("members.urls_notifications")),
     path("", include("meetings.urls")),

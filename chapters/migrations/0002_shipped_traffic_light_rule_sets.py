@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def add_rule_sets(apps, schema_editor):
-    from chapters.traffic_lights import SHIPPED
+    from reports.traffic_lights import SHIPPED
 
     RuleSet = apps.get_model("chapters", "TrafficLightRuleSet")
     for slug, (name, description, rules) in SHIPPED.items():

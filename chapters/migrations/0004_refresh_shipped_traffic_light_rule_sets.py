@@ -4,7 +4,7 @@ from django.db import migrations
 def refresh_rule_sets(apps, schema_editor):
     """Bring the shipped variants to the current data format (bands with at_most, effort,
     chapter lights); chapters' own copies are left as they are."""
-    from chapters.traffic_lights import SHIPPED
+    from reports.traffic_lights import SHIPPED
 
     RuleSet = apps.get_model("chapters", "TrafficLightRuleSet")
     for slug, (name, description, rules) in SHIPPED.items():

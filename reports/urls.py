@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chapters import views_reports as views
+from reports import views
 
 urlpatterns = [
     path("chapters/<slug:slug>/reports/", views.reports_home, name="reports_home"),

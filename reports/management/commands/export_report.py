@@ -6,8 +6,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chapters import exports
 from chapters.models import Chapter
+from reports import exports
 
 
 def _date(value: str) -> datetime.date:

@@ -7,8 +7,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from chapters import imports
-from chapters.models import Chapter, ImportBatch
+from chapters.models import Chapter
+from reports import imports
+from reports.models import ImportBatch
 
 
 def _date(value: str) -> datetime.date:

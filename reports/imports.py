@@ -30,11 +30,12 @@ from django.utils import timezone
 
 from chapters import spreadsheets
 from chapters.freshness import chapters_changed
-from chapters.models import Chapter, ImportBatch, ImportedRow, ImportedSlip
+from chapters.models import Chapter
 from meetings.models import Attendance, Meeting, Palms, Visitor
 from meetings.services import meeting_times
 from members.models import Member
 from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou, Tier
+from reports.models import ImportBatch, ImportedRow, ImportedSlip
 
 logger = logging.getLogger(__name__)
 
