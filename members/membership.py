@@ -1,5 +1,5 @@
-"""Membership management: applications, the membership lifecycle, leadership roles, renewal
-reminders and chapter settings.
+"""Membership management: applications, the membership lifecycle, leadership roles and renewal
+reminders.
 
 Every change that can put someone into a classification locks the chapter row first and checks
 the classification rule again; the database constraints (one member per classification, one
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from chapters.freshness import chapters_changed, members_changed, users_changed
 from chapters.models import Chapter, Classification
-from members.audit import audit_record, differences, plain, snapshot
+from members.audit import audit_record, differences, snapshot
 from members.models import (
     Application,
     AuditEntry,
@@ -1102,57 +1102,3 @@ def renewal_reminder_send(*, reminder_id: int) -> bool:
         raise
     RenewalReminder.objects.filter(pk=reminder_id).update(sent_at=timezone.now())
     return True
-
-
-# --- Chapters: creation and settings -------------------------------------------------------
-
-SCHEDULE_FIELDS = ("time_zone", "meeting_weekday", "meeting_time", "meeting_duration_minutes")
-
-
-def chapter_create(*, by: User, fields: dict) -> Chapter:
-    """An admin opens a chapter; its first weeks of meetings are scheduled at once."""
-    from meetings.services import meetings_schedule
-
-    with transaction.atomic():
-        chapter = Chapter.objects.create(**fields)
-        audit_record(
-            chapter=chapter,
-            actor=by,
-            action=Action.CHAPTER_CREATED,
-            summary=f"Chapter {chapter} created",
-            after=snapshot(chapter, list(fields)),
-        )
-        meetings_schedule(chapter=chapter)
-    return chapter
-
-
-def chapter_settings_update(*, chapter: Chapter, by: User, changes: dict) -> Chapter:
-    """Change the chapter's schedule, venue, policies or rule set; the meetings still to come
-    follow a new schedule at once."""
-    from meetings.services import meetings_schedule
-
-    with transaction.atomic():
-        chapter = _lock_chapter(chapter.pk)
-        before, after = differences(
-            snapshot(chapter, list(changes)),
-            {key: plain(value) for key, value in changes.items()},
-        )
-        if not after:
-            raise NothingToDo("Nothing was changed.")
-        for name in after:
-            setattr(chapter, name, changes[name])
-        chapter.save(update_fields=list(after))
-        audit_record(
-            chapter=chapter,
-            actor=by,
-            action=Action.SETTINGS_CHANGED,
-            summary="Changed: " + ", ".join(
-                Chapter._meta.get_field(name).verbose_name for name in after
-            ),
-            before=before,
-            after=after,
-        )
-        if any(name in SCHEDULE_FIELDS for name in after):
-            meetings_schedule(chapter=chapter)
-    return chapter
-
