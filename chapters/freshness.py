@@ -118,20 +118,16 @@ def _member_written(sender, instance, **kwargs) -> None:
 
 
 def _role_written(sender, instance, **kwargs) -> None:
-    from members.models import Member
-
-    users_changed(*Member.objects.filter(pk=instance.member_id).values_list("user_id", flat=True))
+    users_changed(instance.member.user_id)
 
 
 def _user_written(sender, instance, update_fields=None, **kwargs) -> None:
     # A sign-in touches only last_login, which no page shows.
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return
-    from members.models import Member
-
     users_changed(instance.pk)
     # Names live on the user, and show on other members' pages.
-    memberships = Member.objects.filter(user_id=instance.pk)
+    memberships = instance.memberships.all()
     chapters_changed(*memberships.values_list("chapter_id", flat=True))
 
 

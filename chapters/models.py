@@ -63,16 +63,6 @@ class TrafficLightRuleSet(models.Model):
         return self.name
 
 
-class ChapterQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Chapters where the user holds a current membership."""
-        from members.models import Member
-
-        return self.filter(
-            members__user=user, members__status__in=Member.Status.current_values()
-        ).distinct()
-
-
 class Chapter(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=80, unique=True)
@@ -133,8 +123,6 @@ class Chapter(models.Model):
         TrafficLightRuleSet, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ChapterQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

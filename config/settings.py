@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "meetings",
     "referrals",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -16,7 +16,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("", include("chapters.urls")),
+    path("", include("reports.urls_home")),
     path("", include("reports.urls")),
     path("", include("members.urls")),
     path("", include("members.urls_notifications")),
@@ -24,5 +24,5 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("members.urls_roster")),
     path("", include("members.urls_membership")),
-    path("", include("chapters.urls_admin")),
+    path("", include("reports.urls_admin")),
 ]

@@ -11,10 +11,13 @@ import logging
 import uuid
 from zoneinfo import ZoneInfo
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +28,7 @@ from members.audit import audit_record, differences, snapshot
 from members.models import (
     Application,
     AuditEntry,
+    Delivery,
     Invitation,
     LeadershipRole,
     LeaveOfAbsence,
@@ -37,6 +41,11 @@ from members.models import (
 from members.services import MembershipError, classification_holder, invitation_create
 
 logger = logging.getLogger(__name__)
+
+# Sent inside the transaction of the change, for the layers above to follow (a visitor who
+# applied, a visitor's details erased): with application; with email (the person's old one).
+application_received = Signal()
+person_anonymised = Signal()
 
 Action = AuditEntry.Action
 Status = Member.Status
@@ -253,11 +262,7 @@ def application_create(
                 created_by=by,
                 token=token,
             )
-            if visitor is not None:
-                from meetings.models import Visitor
-                from meetings.services import visitor_follow_up_set
-
-                visitor_follow_up_set(visitor=visitor, follow_up=Visitor.FollowUp.APPLIED)
+            application_received.send(sender=Application, application=application)
             audit_record(
                 chapter=chapter,
                 application=application,
@@ -398,31 +403,6 @@ def application_decline(*, application: Application, by: User, reason: str) -> A
             after={"status": application.status, "reason": reason},
         )
     return application
-
-
-def application_joined(*, invitation: Invitation, member: Member) -> None:
-    """An approved applicant accepted their invitation (called by `invitation_accept`)."""
-    application = (
-        Application.objects.select_for_update()
-        .filter(invitation=invitation, status=Application.Status.APPROVED)
-        .first()
-    )
-    if application is not None:
-        application.status = Application.Status.JOINED
-        application.member = member
-        application.save(update_fields=["status", "member"])
-        if application.sponsor_id and member.sponsor_id is None:
-            member.sponsor_id = application.sponsor_id
-            member.save(update_fields=["sponsor"])
-    audit_record(
-        chapter=member.chapter,
-        member=member,
-        application=application,
-        actor=member.user,
-        action=Action.JOINED,
-        summary=f"Joined as {member.classification}",
-        after=snapshot(member, ["status", "classification", "joined_on", "renewal_due_on"]),
-    )
 
 
 def applications_lapse(*, now: datetime.datetime | None = None) -> int:
@@ -836,12 +816,6 @@ def is_anonymised(user: User) -> bool:
 def member_anonymise(*, member: Member, by: User) -> Member:
     """Erase a former member's personal data and make the account unusable, keeping every
     membership row (and so every slip and the chapter's numbers) in place."""
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-
-    from meetings.models import Visitor
-    from members.models import Delivery
-
     _refuse_own(member, by)
     with transaction.atomic():
         member = _locked(member)
@@ -901,9 +875,7 @@ def member_anonymise(*, member: Member, by: User) -> Member:
             invitation.save(
                 update_fields=["first_name", "last_name", "email", "business_name", "revoked_at"]
             )
-        Visitor.objects.filter(email__iexact=old_email).update(
-            name="Former visitor", email="", phone="", company="", notes=""
-        )
+        person_anonymised.send(sender=User, email=old_email)
         for membership in memberships.select_related("chapter"):
             audit_record(
                 chapter=membership.chapter,

@@ -4,6 +4,7 @@ traffic-light rule set)."""
 import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chapters.freshness import catalog_changed
@@ -35,8 +36,6 @@ def preset_window(preset: str, today: datetime.date) -> tuple[datetime.date, dat
 
 def rule_set_choices(chapter: Chapter):
     """The variants a chapter can pick: the shipped ones and its own adjusted copies."""
-    from django.db.models import Q
-
     return TrafficLightRuleSet.objects.filter(Q(owner__isnull=True) | Q(owner=chapter))
 
 

@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from chapters.access import get_chapter_for_user
+from members.access import get_chapter_for_user
 from members.models import Member
 from reports import charts, exports, imports
 from reports.forms import (

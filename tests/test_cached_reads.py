@@ -12,9 +12,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from chapters import views
 from meetings import services as meeting_services
 from members.models import Member
+from reports import views_home as views
 from tests import factories
 from tests.referrals_world import open_week, referral
 

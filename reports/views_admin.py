@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from chapters import services
-from chapters.access import get_chapter_for_user
 from chapters.forms_admin import ChapterCreateForm, ChapterSettingsForm
 from chapters.models import Chapter
 from meetings.models import Attendance, Meeting
+from members.access import get_chapter_for_user
 from members.models import Application, AuditEntry, Member
+from reports.scoring import chapter_light, member_lights
 
 RENEWAL_SOON_DAYS = 60
 ATTENDANCE_WEEKS = 13
@@ -89,8 +90,6 @@ def chapter_overview(request):
 @login_required
 def chapter_lights(request, slug):
     """One chapter's traffic-light summary (loaded into the overview row by row)."""
-    from reports.scoring import chapter_light, member_lights
-
     access = get_chapter_for_user(request, slug)
     if not access.is_admin:
         raise PermissionDenied("Only site admins can do this.")
