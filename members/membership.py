@@ -43,7 +43,8 @@ from members.services import MembershipError, classification_holder, invitation_
 logger = logging.getLogger(__name__)
 
 # Sent inside the transaction of the change, for the layers above to follow (a visitor who
-# applied, a visitor's details erased): with application; with email (the person's old one).
+# applied, a visitor's details erased): with application; with user and email (the address
+# the person had before it was erased).
 application_received = Signal()
 person_anonymised = Signal()
 
@@ -875,7 +876,7 @@ def member_anonymise(*, member: Member, by: User) -> Member:
             invitation.save(
                 update_fields=["first_name", "last_name", "email", "business_name", "revoked_at"]
             )
-        person_anonymised.send(sender=User, email=old_email)
+        person_anonymised.send(sender=User, user=user, email=old_email)
         for membership in memberships.select_related("chapter"):
             audit_record(
                 chapter=membership.chapter,
