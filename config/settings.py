@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "members",
     "meetings",
     "referrals",
+    "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

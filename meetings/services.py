@@ -7,14 +7,22 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.dispatch import Signal
 from django.utils import timezone
 
 from chapters.models import Chapter, Classification
+from meetings.emails import absence_notice_email_send
 from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
+from members.invitations import MembershipError, classification_holder
+from members.membership import application_create
 from members.models import Member, User
 from referrals.models import CEU, OneToOne, Referral, SlipCorrection, Testimonial, ThankYou
 
 SCHEDULE_WEEKS = 8
+
+# Sent inside the transaction that completes a weekly report, with meeting and
+# send_absence_notices, so the tasks that follow it are queued (meetings/receivers.py).
+report_completed = Signal()
 
 
 class MeetingError(Exception):
@@ -724,8 +732,6 @@ def absence_crossings(meeting: Meeting) -> list[tuple[Member, AbsenceStanding]]:
 def absence_notices_send(*, meeting_id: int) -> int:
     """Send the chapter's absence notice to each member who crossed a threshold in a completed
     week. Each notice is claimed first, so a second run sends nothing. Returns how many sent."""
-    from meetings.emails import absence_notice_email_send
-
     meeting = Meeting.objects.select_related("chapter").filter(pk=meeting_id).first()
     if meeting is None or not meeting.is_completed:
         return 0
@@ -788,9 +794,6 @@ def report_complete(
 ) -> Meeting:
     """Complete (lock) the weekly report. Members on leave who are still unmarked get M; every
     active member must have been marked. Completing twice changes nothing."""
-    from meetings.tasks import absence_notice_send
-    from members.tasks import tallies_dispatch
-
     with transaction.atomic():
         locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
         if locked.is_completed:
@@ -816,10 +819,11 @@ def report_complete(
         locked.save(
             update_fields=["status", "report_status", "report_completed_by", "report_completed_at"]
         )
-        # The week's tallies go out now, not at the tally hour (safe to run more than once).
-        tallies_dispatch.delay_on_commit(locked.pk)
-        if send_absence_notices:
-            absence_notice_send.delay_on_commit(locked.pk)
+        # The week's tallies and absence notices are queued by the receivers (safe to run
+        # more than once), once this commits.
+        report_completed.send(
+            sender=Meeting, meeting=locked, send_absence_notices=send_absence_notices
+        )
     meeting.refresh_from_db()
     return meeting
 
@@ -878,9 +882,6 @@ def visitor_invite_to_apply(*, visitor: Visitor, by: User) -> tuple[object | Non
     """Hand a visitor over to membership: record their application for the Membership
     Committee. Returns (application, message); no application when their email or
     classification is missing (the leader completes the application form instead)."""
-    from members.invitations import MembershipError, classification_holder
-    from members.membership import application_create
-
     chapter = visitor.meeting.chapter
     if not visitor.email or visitor.classification is None:
         missing = "email address" if not visitor.email else "classification"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from meetings import views
+from meetings import views, views_applications
 
 MEETING = "chapters/<slug:slug>/meetings/<int:meeting_id>/"
 
@@ -47,4 +47,9 @@ urlpatterns = [
         name="visitor_invite",
     ),
     path("chapters/<slug:slug>/absences/", views.absence_list, name="absence_list"),
+    path(
+        "chapters/<slug:slug>/applications/new/",
+        views_applications.application_create,
+        name="application_create",
+    ),
 ]

@@ -31,7 +31,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from qrcode.image.svg import SvgPathImage
 
-from chapters.access import ChapterAccess, get_chapter_for_user
 from chapters.htmx import is_htmx
 from meetings import services
 from meetings.forms import (
@@ -45,6 +44,7 @@ from meetings.forms import (
     VisitorForm,
 )
 from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
+from members.access import ChapterAccess, get_chapter_for_user
 from members.models import Member, Role
 from referrals.models import SlipCorrection
 

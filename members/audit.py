@@ -1,15 +1,18 @@
 """The audit trail: services record who changed what, when, and the fields before and after.
 
-Written by the services themselves (never by signals), inside the same transaction as the
-change, so an entry exists exactly when the change does.
+Written by the services themselves, inside the same transaction as the change, so an entry
+exists exactly when the change does. A change made by a lower layer (chapters) is recorded by
+the receivers at the end of this module, which its signals call inside its transaction.
 """
 
 import datetime
 from decimal import Decimal
 
 from django.db import models
+from django.dispatch import receiver
 
 from chapters.models import Chapter
+from chapters.services import chapter_created, chapter_settings_changed
 from members.models import Application, AuditEntry, Member, User
 
 
@@ -55,4 +58,30 @@ def audit_record(
         summary=summary[:255],
         before={key: plain(value) for key, value in (before or {}).items()},
         after={key: plain(value) for key, value in (after or {}).items()},
+    )
+
+
+@receiver(chapter_created)
+def chapter_created_record(sender, *, chapter: Chapter, by: User, fields: list[str], **kwargs):
+    audit_record(
+        chapter=chapter,
+        actor=by,
+        action=AuditEntry.Action.CHAPTER_CREATED,
+        summary=f"Chapter {chapter} created",
+        after=snapshot(chapter, fields),
+    )
+
+
+@receiver(chapter_settings_changed)
+def chapter_settings_record(sender, *, chapter: Chapter, by: User, before: dict, after: dict,
+                            **kwargs):
+    audit_record(
+        chapter=chapter,
+        actor=by,
+        action=AuditEntry.Action.SETTINGS_CHANGED,
+        summary="Changed: " + ", ".join(
+            Chapter._meta.get_field(name).verbose_name for name in after
+        ),
+        before=before,
+        after=after,
     )

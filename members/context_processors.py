@@ -1,4 +1,4 @@
-from chapters.models import Chapter
+from members.access import chapters_for_user
 
 
 def navigation(request):
@@ -9,6 +9,6 @@ def navigation(request):
         return {}
 
     def chapters():
-        return list(Chapter.objects.for_user(user).only("name", "slug"))
+        return list(chapters_for_user(user).only("name", "slug"))
 
     return {"nav_chapters": chapters}

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 
 from chapters.models import Classification
+from members.models import User
 
 
 class InvitationForm(forms.Form):
@@ -38,8 +39,6 @@ class JoinForm(forms.Form):
         if first and second and first != second:
             self.add_error("password2", "The two passwords differ.")
         if first:
-            from members.models import User
-
             probe = User(
                 email=self.invitation.email,
                 first_name=self.invitation.first_name,

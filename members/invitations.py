@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chapters.models import Chapter, Classification
-from members.models import Application, Invitation, Member, User
+from members.audit import audit_record, snapshot
+from members.models import Application, AuditEntry, Invitation, Member, User
 
 INVITATION_DAYS = 14
 
@@ -94,13 +95,36 @@ def invitation_revoke(*, invitation: Invitation) -> None:
     )
 
 
+def application_joined(*, invitation: Invitation, member: Member) -> None:
+    """An approved applicant accepted their invitation (called by `invitation_accept`)."""
+    application = (
+        Application.objects.select_for_update()
+        .filter(invitation=invitation, status=Application.Status.APPROVED)
+        .first()
+    )
+    if application is not None:
+        application.status = Application.Status.JOINED
+        application.member = member
+        application.save(update_fields=["status", "member"])
+        if application.sponsor_id and member.sponsor_id is None:
+            member.sponsor_id = application.sponsor_id
+            member.save(update_fields=["sponsor"])
+    audit_record(
+        chapter=member.chapter,
+        member=member,
+        application=application,
+        actor=member.user,
+        action=AuditEntry.Action.JOINED,
+        summary=f"Joined as {member.classification}",
+        after=snapshot(member, ["status", "classification", "joined_on", "renewal_due_on"]),
+    )
+
+
 def invitation_accept(*, invitation: Invitation, user: User | None, password: str = "") -> Member:
     """Turn an invitation into an active membership (and an account, for a new person).
 
     The classification rule is checked again here: the database constraint has the last word.
     """
-    from members.membership import application_joined
-
     with transaction.atomic():
         # The chapter row first, as every change that fills a classification does.
         Chapter.objects.select_for_update().filter(pk=invitation.chapter_id).first()

@@ -1,5 +1,5 @@
-"""Membership management: applications, the membership lifecycle, leadership roles, renewal
-reminders and chapter settings.
+"""Membership management: applications, the membership lifecycle, leadership roles and renewal
+reminders.
 
 Every change that can put someone into a classification locks the chapter row first and checks
 the classification rule again; the database constraints (one member per classification, one
@@ -11,16 +11,19 @@ import logging
 import uuid
 from zoneinfo import ZoneInfo
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from chapters.models import Chapter, Classification
-from members.audit import audit_record, differences, plain, snapshot
+from members.audit import audit_record, differences, snapshot
 from members.invitations import (
     MembershipError,
     classification_holder,
@@ -30,6 +33,7 @@ from members.invitations import (
 from members.models import (
     Application,
     AuditEntry,
+    Delivery,
     Invitation,
     LeadershipRole,
     LeaveOfAbsence,
@@ -41,6 +45,12 @@ from members.models import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Sent inside the transaction of the change, for the layers above to follow (a visitor who
+# applied, a visitor's details erased): with application; with user and email (the address
+# the person had before it was erased).
+application_received = Signal()
+person_anonymised = Signal()
 
 Action = AuditEntry.Action
 Status = Member.Status
@@ -250,11 +260,7 @@ def application_create(
                 created_by=by,
                 token=token,
             )
-            if visitor is not None:
-                from meetings.models import Visitor
-                from meetings.services import visitor_follow_up_set
-
-                visitor_follow_up_set(visitor=visitor, follow_up=Visitor.FollowUp.APPLIED)
+            application_received.send(sender=Application, application=application)
             audit_record(
                 chapter=chapter,
                 application=application,
@@ -395,31 +401,6 @@ def application_decline(*, application: Application, by: User, reason: str) -> A
             after={"status": application.status, "reason": reason},
         )
     return application
-
-
-def application_joined(*, invitation: Invitation, member: Member) -> None:
-    """An approved applicant accepted their invitation (called by `invitation_accept`)."""
-    application = (
-        Application.objects.select_for_update()
-        .filter(invitation=invitation, status=Application.Status.APPROVED)
-        .first()
-    )
-    if application is not None:
-        application.status = Application.Status.JOINED
-        application.member = member
-        application.save(update_fields=["status", "member"])
-        if application.sponsor_id and member.sponsor_id is None:
-            member.sponsor_id = application.sponsor_id
-            member.save(update_fields=["sponsor"])
-    audit_record(
-        chapter=member.chapter,
-        member=member,
-        application=application,
-        actor=member.user,
-        action=Action.JOINED,
-        summary=f"Joined as {member.classification}",
-        after=snapshot(member, ["status", "classification", "joined_on", "renewal_due_on"]),
-    )
 
 
 def applications_lapse(*, now: datetime.datetime | None = None) -> int:
@@ -830,12 +811,6 @@ def is_anonymised(user: User) -> bool:
 def member_anonymise(*, member: Member, by: User) -> Member:
     """Erase a former member's personal data and make the account unusable, keeping every
     membership row (and so every slip and the chapter's numbers) in place."""
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-
-    from meetings.models import Visitor
-    from members.models import Delivery
-
     _refuse_own(member, by)
     with transaction.atomic():
         member = _locked(member)
@@ -895,9 +870,7 @@ def member_anonymise(*, member: Member, by: User) -> Member:
             invitation.save(
                 update_fields=["first_name", "last_name", "email", "business_name", "revoked_at"]
             )
-        Visitor.objects.filter(email__iexact=old_email).update(
-            name="Former visitor", email="", phone="", company="", notes=""
-        )
+        person_anonymised.send(sender=User, user=user, email=old_email)
         for membership in memberships.select_related("chapter"):
             audit_record(
                 chapter=membership.chapter,
@@ -1096,57 +1069,3 @@ def renewal_reminder_send(*, reminder_id: int) -> bool:
         raise
     RenewalReminder.objects.filter(pk=reminder_id).update(sent_at=timezone.now())
     return True
-
-
-# --- Chapters: creation and settings -------------------------------------------------------
-
-SCHEDULE_FIELDS = ("time_zone", "meeting_weekday", "meeting_time", "meeting_duration_minutes")
-
-
-def chapter_create(*, by: User, fields: dict) -> Chapter:
-    """An admin opens a chapter; its first weeks of meetings are scheduled at once."""
-    from meetings.services import meetings_schedule
-
-    with transaction.atomic():
-        chapter = Chapter.objects.create(**fields)
-        audit_record(
-            chapter=chapter,
-            actor=by,
-            action=Action.CHAPTER_CREATED,
-            summary=f"Chapter {chapter} created",
-            after=snapshot(chapter, list(fields)),
-        )
-        meetings_schedule(chapter=chapter)
-    return chapter
-
-
-def chapter_settings_update(*, chapter: Chapter, by: User, changes: dict) -> Chapter:
-    """Change the chapter's schedule, venue, policies or rule set; the meetings still to come
-    follow a new schedule at once."""
-    from meetings.services import meetings_schedule
-
-    with transaction.atomic():
-        chapter = _lock_chapter(chapter.pk)
-        before, after = differences(
-            snapshot(chapter, list(changes)),
-            {key: plain(value) for key, value in changes.items()},
-        )
-        if not after:
-            raise NothingToDo("Nothing was changed.")
-        for name in after:
-            setattr(chapter, name, changes[name])
-        chapter.save(update_fields=list(after))
-        audit_record(
-            chapter=chapter,
-            actor=by,
-            action=Action.SETTINGS_CHANGED,
-            summary="Changed: " + ", ".join(
-                Chapter._meta.get_field(name).verbose_name for name in after
-            ),
-            before=before,
-            after=after,
-        )
-        if any(name in SCHEDULE_FIELDS for name in after):
-            meetings_schedule(chapter=chapter)
-    return chapter
-

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from chapters.models import Chapter, Classification
@@ -439,8 +440,6 @@ class ApplicationQuerySet(models.QuerySet):
         `holder_name`: the member holding it; `reserved_by`: another applicant approved for it
         and not yet joined (the approval keeps the classification for them).
         """
-        from django.db.models.functions import Concat
-
         holder = Member.objects.filter(
             chapter=models.OuterRef("chapter"),
             classification=models.OuterRef("classification"),

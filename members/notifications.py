@@ -49,7 +49,8 @@ from django.utils import formats, timezone
 from django.utils.html import conditional_escape
 
 from chapters.models import Chapter
-from members import calendar, mail_policy
+from meetings import calendar
+from members import mail_policy
 from members.models import (
     LEADING_ROLES,
     Delivery,

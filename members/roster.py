@@ -12,9 +12,9 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from chapters.access import get_chapter_for_user
 from chapters.htmx import render_page_or_part
 from chapters.search import matching_every_word, search_text
+from members.access import get_chapter_for_user
 from members.models import Member
 
 PROFILE_FIELDS = ["business_name", "phone", "website", "ideal_referral", "target_market"]

@@ -1,5 +1,5 @@
 """What the weekly tally and the leaders' summary say: the week's PALMS figures
-(chapters/palms.py) and the traffic light (chapters/scoring.py), with its change since last week
+(reports/palms.py) and the traffic light (reports/scoring.py), with its change since last week
 and the one action that would raise it.
 
 Only completed weeks count in official totals, so the traffic light always comes from completed
@@ -10,8 +10,9 @@ they stand, marked provisional.
 import datetime
 from dataclasses import dataclass
 
-from chapters.palms import PalmsRow, palms_rows, palms_totals
-from chapters.scoring import (
+from members.models import Member
+from reports.palms import PalmsRow, palms_rows, palms_totals
+from reports.scoring import (
     MEMBER_MEASURES,
     ActionStep,
     MemberLight,
@@ -20,7 +21,6 @@ from chapters.scoring import (
     metric_value,
     rules_for,
 )
-from members.models import Member
 
 WEEK = datetime.timedelta(days=7)
 MAX_UNITS = 500

@@ -19,11 +19,6 @@ urlpatterns = [
     path("chapters/<slug:slug>/roles/", views.role_list, name="role_list"),
     path("chapters/<slug:slug>/roles/<int:role_id>/end/", views.role_end, name="role_end"),
     path("chapters/<slug:slug>/applications/", views.application_list, name="application_list"),
-    path(
-        "chapters/<slug:slug>/applications/new/",
-        views.application_create,
-        name="application_create",
-    ),
     path(APPLICATION, views.application_detail, name="application_detail"),
     path(APPLICATION + "approve/", views.application_approve, name="application_approve"),
     path(APPLICATION + "decline/", views.application_decline, name="application_decline"),
@@ -53,7 +48,4 @@ urlpatterns = [
              {"extension": extension}, name=f"roster_export_{extension}")
         for extension in views.ROSTER_EXPORTS
     ),
-    path("me/data/", views.my_data, name="my_data"),
-    path("me/data.json", views.my_data_json, name="my_data_json"),
-    path("me/data.csv", views.my_data_csv, name="my_data_csv"),
 ]

@@ -4,8 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from chapters.access import get_chapter_for_user
 from members import invitations
+from members.access import get_chapter_for_user
 from members.forms import InvitationForm, JoinForm
 from members.models import Invitation
 

@@ -1,7 +1,7 @@
 """Membership management pages: applications, members' lifecycle, leadership roles, the roster
-import and export, the audit trail, and each person's own data.
+import and export and the audit trail.
 
-Who may do what follows roles (chapters/access.py): the leadership team (President, Vice
+Who may do what follows roles (members/access.py): the leadership team (President, Vice
 President, Secretary/Treasurer) and admins manage members, roles and imports; the Membership
 Committee decides applications; the Visitor Host records them; admins alone transfer members
 between chapters and anonymise former members. Outsiders get 404 everywhere.
@@ -9,7 +9,6 @@ between chapters and anonymise former members. Outsiders get 404 everywhere.
 
 import datetime
 import functools
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,19 +17,16 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from chapters.access import ChapterAccess, get_chapter_for_user
 from chapters.htmx import render_page_or_part
 from chapters.search import matching_every_word, search_text
-from meetings.models import Visitor
 from members import membership, roster_import
+from members.access import ChapterAccess, get_chapter_for_user
 from members.forms_membership import (
     ActionForm,
     AnonymiseForm,
-    ApplicationForm,
     ApproveForm,
     AuditFilterForm,
     DeclineForm,
@@ -53,7 +49,6 @@ from members.models import (
     Role,
     RosterImport,
 )
-from members.personal_data import personal_data, personal_data_csv
 
 RENEWAL_SOON_DAYS = 60
 PAGE_SIZE = 50
@@ -386,36 +381,6 @@ def application_list(request, slug):
     })
 
 
-@login_required
-def application_create(request, slug):
-    """Record an application (a visitor's, or anyone's) for the committee."""
-    access = _applications_desk(request, slug)
-    initial = {}
-    if request.method != "POST" and request.GET.get("visitor", "").isdigit():
-        visitor = get_object_or_404(
-            Visitor.objects.for_chapter(access.chapter).select_related("meeting"),
-            pk=request.GET["visitor"],
-        )
-        initial = ApplicationForm.initial_from_visitor(visitor)
-    form = _bound(ApplicationForm, request, chapter=access.chapter, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            application, created = membership.application_create(
-                chapter=access.chapter, by=request.user, **form.cleaned_data
-            )
-        except MembershipError as error:
-            form.add_error(None, str(error))
-        else:
-            if created:
-                messages.success(request, f"{application.full_name}'s application is recorded.")
-            return redirect(
-                "application_detail", slug=access.chapter.slug, application_id=application.pk
-            )
-    return render(request, "membership/application_form.html", {
-        "access": access, "chapter": access.chapter, "form": form,
-    }, status=400 if form.errors else 200)
-
-
 def _render_application(request, access, application, *, forms=None, status=200):
     context = {
         "access": access,
@@ -616,40 +581,8 @@ def roster_export(request, slug, extension):
     return _download(content, content_type, name)
 
 
-# --- My own data -------------------------------------------------------------------------------
-
-
-@require_safe
-@login_required
-def my_data(request):
-    return render(request, "membership/my_data.html", {
-        "json_url": reverse("my_data_json"), "csv_url": reverse("my_data_csv"),
-    })
-
-
 def _download(content: str, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
-
-
-@require_safe
-@login_required
-def my_data_json(request):
-    data = personal_data(request.user)
-    return _download(
-        json.dumps(data, indent=2, ensure_ascii=False),
-        "application/json; charset=utf-8",
-        f"chapterhouse-my-data-{timezone.now():%Y-%m-%d}.json",
-    )
-
-
-@require_safe
-@login_required
-def my_data_csv(request):
-    return _download(
-        personal_data_csv(personal_data(request.user)),
-        "text/csv; charset=utf-8",
-        f"chapterhouse-my-data-{timezone.now():%Y-%m-%d}.csv",
-    )

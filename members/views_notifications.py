@@ -14,8 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chapters.access import get_chapter_for_user
-from members import calendar, notifications
+from meetings import calendar
+from members import notifications
+from members.access import get_chapter_for_user
 from members.forms_notifications import DeliveryFilterForm, PreferencesForm, ResendForm
 from members.models import Delivery, Member, NotificationKind
 

@@ -37,6 +37,7 @@ from referrals.models import (
     ThankYou,
     Tier,
 )
+from referrals.tasks import giver_notice_send
 
 
 class SlipError(Exception):
@@ -85,8 +86,6 @@ def _create_once(model: type[Model], *, token: uuid.UUID | None, author_field: s
 
 def _notify(**fields) -> None:
     """Owe the giver an email about this change, sent by Celery once the change commits."""
-    from referrals.tasks import giver_notice_send
-
     try:
         with transaction.atomic():
             notice = GiverNotice.objects.create(**fields)

@@ -16,9 +16,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from chapters.access import ChapterAccess, get_chapter_for_user
 from chapters.search import search_text
 from meetings.models import Meeting
+from members.access import ChapterAccess, get_chapter_for_user
 from members.models import Member
 from referrals import directory, forms, services
 from referrals.models import OneToOne, Referral, SlipCorrection, ThankYou

@@ -591,7 +591,7 @@ def sql_palms(rows: list[tuple]) -> dict[int, tuple]:
 
 
 def ours_counts(meetings) -> dict[int, dict]:
-    from chapters.palms import palms_counts
+    from reports.palms import palms_counts
 
     return palms_counts(meetings)
 
@@ -617,8 +617,8 @@ def timed(function, repeat: int = 5) -> tuple[float, object]:
 def bench_tallies_and_palms(chapter) -> None:
     from django.db.models import Max
 
-    from chapters.palms import palms_rows, window_meetings
     from meetings.models import Meeting
+    from reports.palms import palms_rows, window_meetings
 
     say("\n3. The weekly tally for every member, against a hand-written SQL GROUP BY")
     latest = (
@@ -808,7 +808,7 @@ def export_peak(kind: str, chapter, start, end, form: str) -> tuple[int, int]:
     """Peak Python memory while producing an export as the reports view does, and its rows."""
     from django.http import FileResponse
 
-    from chapters import exports
+    from reports import exports
 
     rows = 0
 
@@ -837,7 +837,7 @@ def bench_exports(chapter) -> None:
     """Every export of the largest chapter at each of EXPORT_SIZES."""
     from django.db import transaction
 
-    from chapters import exports
+    from reports import exports
 
     # Memory is bounded by the rows fetched per round trip (exports.CHUNK): a 1x export
     # smaller than that bound says nothing, so the growth between the two largest sizes is
@@ -916,8 +916,8 @@ def bomb_peak(read, content: bytes) -> tuple[int, float, str]:
 
 def bench_spreadsheet_bombs() -> None:
     """Each crafted file of tests/spreadsheet_bombs.py through both imports' reading."""
-    from chapters import imports
     from members import roster_import
+    from reports import imports
     from tests import spreadsheet_bombs
 
     say("\n7. Peak memory growth refusing each spreadsheet bomb (both imports)")

@@ -14,13 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from chapters.models import (
-    Classification,
-    ImportBatch,
-    ImportedRow,
-    ImportedSlip,
-    TrafficLightRuleSet,
-)
+from chapters.models import Classification, TrafficLightRuleSet
 from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
 from members.models import (
     Application,
@@ -48,9 +42,10 @@ from referrals.models import (
     ThankYou,
     Tier,
 )
+from reports.models import ImportBatch, ImportedRow, ImportedSlip
 from tests import factories
 
-OUR_APPS = ("chapters", "members", "meetings", "referrals")
+OUR_APPS = ("chapters", "members", "meetings", "referrals", "reports")
 _seq = itertools.count(1)
 
 

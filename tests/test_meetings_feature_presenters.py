@@ -12,11 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from chapters.demo import demo_region_seed
 from chapters.forms_admin import SETTINGS_FIELDS, ChapterSettingsForm
-from meetings import services
+from demo.seed import demo_region_seed
+from meetings import calendar, services
 from meetings.models import Meeting
-from members import calendar
 from members.models import Role
 from tests import factories
 

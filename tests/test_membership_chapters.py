@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chapters.models import Chapter
-from chapters.views_admin import chapters_overview
 from meetings.models import Attendance, Meeting
 from members.models import Application, AuditEntry, Member
+from reports.views_admin import chapters_overview
 from tests import factories
 from tests.test_membership_roles_matrix import settings_data
 

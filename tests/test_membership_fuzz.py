@@ -21,12 +21,12 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from hypothesis import strategies as st
 
-from chapters import imports
-from chapters.models import ImportBatch
 from meetings import services as meeting_services
 from meetings.models import Meeting
 from members import membership, roster_import
 from members.models import Application, Delivery, Member, NotificationKind, RosterImport
+from reports import imports
+from reports.models import ImportBatch
 from tests import clock, factories
 from tests.test_form_fuzzing import (
     HOSTILE_TEXT,

@@ -549,8 +549,8 @@ def test_the_tally_gives_the_members_week_and_traffic_light(week):
 
 
 def test_the_tally_light_matches_the_scoring_module(week):
-    from chapters.scoring import member_lights
     from members import tallies
+    from reports.scoring import member_lights
 
     meeting, alice, _ = week
     context = tallies.tally_context(member=alice, meeting=meeting)
@@ -567,8 +567,8 @@ def test_the_tally_light_matches_the_scoring_module(week):
 
 
 def test_a_member_below_green_is_told_how_to_reach_the_next_colour(week):
-    from chapters.scoring import member_lights
     from members import tallies
+    from reports.scoring import member_lights
 
     meeting, _, ben = week
     context = tallies.tally_context(member=ben, meeting=meeting)

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from referrals import dashboard, services
+from referrals import services
+from reports import dashboard
 from tests import factories
 from tests.referrals_world import complete, open_week, referral
 

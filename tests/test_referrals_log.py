@@ -5,9 +5,9 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from chapters.palms import palms_rows
 from members.models import Member
 from referrals.models import TEMPERATURE_LABELS, Referral
+from reports.palms import palms_rows
 from tests import factories
 from tests.referrals_world import open_week
 

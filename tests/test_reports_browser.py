@@ -105,7 +105,7 @@ def test_report_pages_have_no_axe_violations(chromium, live_server, data, presid
     if not AXE.exists():
         pytest.skip("axe-core is not installed: npm ci --prefix tests/a11y")
     slug = data.chapter.slug
-    from chapters.imports import batch_create
+    from reports.imports import batch_create
 
     batch = batch_create(chapter=data.chapter, kind="slips", filename="audit.csv", content=(
         b"From,To,Slip Type,Inside/Outside,TYFCB,CEU Credits,Detail\n"

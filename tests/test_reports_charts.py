@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from chapters import charts
+from reports import charts
 from tests import reports_data
 from tests.reports_data import END, START
 

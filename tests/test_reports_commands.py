@@ -6,10 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
-from chapters.models import ImportBatch
-from chapters.palms import palms_rows
 from members.models import Member
 from referrals.models import Referral
+from reports.models import ImportBatch
+from reports.palms import palms_rows
 from tests import factories, reports_data
 from tests.reports_data import END, START
 

@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from chapters import exports
-from chapters.exports import SLIPS_HEADERS, csv_lines, detail, table, xlsx_file
 from referrals.models import Referral, Tier
+from reports import exports
+from reports.exports import SLIPS_HEADERS, csv_lines, detail, table, xlsx_file
 from tests import factories
 from tests.reports_data import completed
 

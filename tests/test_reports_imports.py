@@ -7,12 +7,12 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from chapters import imports
-from chapters.exports import csv_lines, table
-from chapters.imports import batch_create, import_batch, parse_date, plan_batch
-from chapters.models import ImportBatch, ImportedRow
 from meetings.models import Attendance, Meeting
 from referrals.models import Referral, Tier
+from reports import imports
+from reports.exports import csv_lines, table
+from reports.imports import batch_create, import_batch, parse_date, plan_batch
+from reports.models import ImportBatch, ImportedRow
 from tests import factories, reports_data
 
 WEDNESDAY = 2

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from chapters.palms import COUNT_FIELDS, HEADERS, palms_rows, palms_totals
 from meetings.models import Attendance
 from referrals.models import Referral, Tier
+from reports.palms import COUNT_FIELDS, HEADERS, palms_rows, palms_totals
 from tests import factories, reports_data
 from tests.reports_data import END, EXPECTED, EXPECTED_TOTAL, START, cells
 

@@ -5,11 +5,11 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from chapters.exports import csv_lines, table, xlsx_file
-from chapters.imports import batch_create, import_batch
-from chapters.models import ImportBatch
-from chapters.palms import palms_rows, palms_totals
 from members.models import Member
+from reports.exports import csv_lines, table, xlsx_file
+from reports.imports import batch_create, import_batch
+from reports.models import ImportBatch
+from reports.palms import palms_rows, palms_totals
 from tests import factories, reports_data
 from tests.reports_data import END, START
 

@@ -7,18 +7,18 @@ from decimal import Decimal
 import pytest
 
 from chapters.models import TrafficLightRuleSet
-from chapters.scoring import (
+from meetings.models import Attendance, Visitor
+from members.models import Member
+from referrals.models import CEU, OneToOne, Referral, ThankYou, Tier
+from referrals.models import Testimonial as SpokenTestimonial
+from reports.scoring import (
     band_label,
     chapter_light,
     member_lights,
     rules_for,
     validate_rules,
 )
-from chapters.traffic_lights import POWER_OF_ONE, UK_100_POINT
-from meetings.models import Attendance, Visitor
-from members.models import Member
-from referrals.models import CEU, OneToOne, Referral, ThankYou, Tier
-from referrals.models import Testimonial as SpokenTestimonial
+from reports.traffic_lights import POWER_OF_ONE, UK_100_POINT
 from tests import factories
 from tests.reports_data import completed
 

@@ -10,10 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from chapters.models import ImportBatch, TrafficLightRuleSet
-from chapters.traffic_lights import UK_100_POINT
+from chapters.models import TrafficLightRuleSet
 from meetings.models import Attendance
 from referrals.models import OneToOne, Referral, ThankYou, Tier
+from reports.models import ImportBatch
+from reports.traffic_lights import UK_100_POINT
 from tests import factories, reports_data
 from tests.reports_data import END, START
 

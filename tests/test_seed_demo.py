@@ -11,14 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from chapters.demo import (
+from chapters.models import Chapter
+from demo.seed import (
     ADMIN_EMAIL,
     DEMO_PASSWORD,
     MEMBER_EMAIL,
     PRESIDENT_EMAIL,
     demo_region_seed,
 )
-from chapters.models import Chapter
 from meetings.models import Attendance, Meeting, Palms, Visitor
 from meetings.services import meeting_times, schedule_slots
 from members import membership

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from chapters import spreadsheets
-from chapters.models import ImportBatch
 from members import roster_import
 from members.models import RosterImport
+from reports.models import ImportBatch
 from tests import spreadsheet_bombs as bombs
 
 pytestmark = pytest.mark.django_db

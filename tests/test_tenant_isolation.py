@@ -221,7 +221,7 @@ FILLER_OVERRIDES = {
 
 def _import_batch(world: World):
     """An attendance file of the official tool, uploaded and waiting for its preview."""
-    from chapters.imports import batch_create
+    from reports.imports import batch_create
 
     return batch_create(
         chapter=world.chapter,

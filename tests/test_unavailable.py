@@ -58,7 +58,7 @@ def test_an_error_in_the_code_gets_the_500_page_in_the_layout(
     browser_client, monkeypatch, chapter, member
 ):
     browser_client.force_login(member.user)
-    monkeypatch.setattr("chapters.views.get_chapter_for_user", _broken)
+    monkeypatch.setattr("reports.views_home.get_chapter_for_user", _broken)
     response = browser_client.get(reverse("chapter_home", args=[chapter.slug]))
     assert response.status_code == 500
     page = response.content.decode()

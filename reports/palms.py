@@ -25,10 +25,11 @@ from django.db import connection
 from django.db.models import Case, DecimalField, F, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
-from chapters.models import Chapter, ImportedSlip
+from chapters.models import Chapter
 from meetings.models import Attendance, Meeting, Visitor
 from members.models import Member
 from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou, Tier
+from reports.models import ImportedSlip
 
 # The official column order; `PalmsRow` attribute for each column.
 COLUMNS = [

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chapters import views
+from reports import views_home as views
 
 urlpatterns = [
     path("", views.home, name="home"),

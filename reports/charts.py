@@ -13,11 +13,12 @@ from itertools import combinations
 
 from django.db.models import Count, Sum
 
-from chapters.models import Chapter, ImportedSlip
-from chapters.palms import window_meetings
+from chapters.models import Chapter
 from meetings.models import Attendance, Palms
 from members.models import Member
 from referrals.models import OneToOne, Referral, ThankYou
+from reports.models import ImportedSlip
+from reports.palms import window_meetings
 
 # Drawn at about phone width, so text is readable there; wider screens scale it up.
 WIDTH, HEIGHT = 360, 200

@@ -9,10 +9,10 @@ import datetime
 from dataclasses import dataclass
 
 from chapters.models import Chapter
-from chapters.palms import COLUMNS, PalmsRow, palms_counts, palms_row, window_meetings
 from meetings.models import Meeting
 from members.models import Member
 from referrals.models import OneToOne, Referral, ThankYou
+from reports.palms import COLUMNS, PalmsRow, palms_counts, palms_row, window_meetings
 
 WAITING_SHOWN = 5
 ACTIVITY_SHOWN = 8

@@ -1,7 +1,7 @@
 """Traffic lights: members' and the chapter's last weeks scored by a rule set kept as data.
 
-chapters/traffic_lights.py describes the data. Every figure comes from the PALMS counts
-(chapters/palms.py) and a few aggregates, so scoring a chapter costs the same number of queries
+reports/traffic_lights.py describes the data. Every figure comes from the PALMS counts
+(reports/palms.py) and a few aggregates, so scoring a chapter costs the same number of queries
 whatever its size. Only completed weeks count, as in the official totals; the forecast shows
 next week's window with this week's draft report as it stands.
 """
@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from chapters.models import Chapter, ImportedSlip
-from chapters.palms import PalmsRow, palms_counts, palms_row, report_people, window_meetings
-from chapters.traffic_lights import CHAPTER_METRICS, SHIPPED
+from chapters.models import Chapter
 from meetings.models import Attendance, Visitor
 from members.models import Member
 from referrals.models import Referral
+from reports.models import ImportedSlip
+from reports.palms import PalmsRow, palms_counts, palms_row, report_people, window_meetings
+from reports.traffic_lights import CHAPTER_METRICS, SHIPPED
 
 PERS = ("total", "week", "month", "rate")
 COLOUR_NAMES = ("green", "amber", "red", "grey")

@@ -13,6 +13,7 @@ from django.conf import settings
 from icalendar import Calendar, Event
 
 from chapters.models import Chapter
+from meetings.models import Meeting
 
 PRODID = "-//Chapterhouse//Meetings//EN"
 FEED_WEEKS_BACK = 8
@@ -32,8 +33,6 @@ def _utc(moment: datetime.datetime) -> datetime.datetime:
 
 def meeting_event(meeting, *, stamp: datetime.datetime) -> Event:
     """One meeting as a VEVENT: start, end, where, and what is on the agenda."""
-    from meetings.models import Meeting
-
     chapter = meeting.chapter
     event = Event()
     event.add("uid", meeting_uid(meeting))
@@ -84,8 +83,6 @@ def meeting_ics(meeting, *, stamp: datetime.datetime) -> bytes:
 
 def chapter_feed_ics(chapter: Chapter, *, now: datetime.datetime) -> bytes:
     """The chapter's meetings from a few weeks back to the end of the schedule."""
-    from meetings.models import Meeting
-
     calendar = _calendar(f"{chapter.name} meetings")
     calendar.add("x-wr-timezone", chapter.time_zone)
     calendar.add("refresh-interval", datetime.timedelta(hours=6), parameters={"VALUE": "DURATION"})

@@ -11,9 +11,11 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from chapters import charts, exports, imports
-from chapters.access import get_chapter_for_user
-from chapters.forms_reports import (
+from chapters.htmx import is_htmx
+from members.access import get_chapter_for_user
+from members.models import Member
+from reports import charts, exports, imports
+from reports.forms import (
     ExportForm,
     ImportConfirmForm,
     ImportUploadForm,
@@ -21,12 +23,10 @@ from chapters.forms_reports import (
     RuleSetChoiceForm,
     ThresholdsForm,
 )
-from chapters.htmx import is_htmx
-from chapters.models import ImportBatch
-from chapters.palms import palms_rows, palms_totals
-from chapters.rule_sets import rule_set_adjust, rule_set_choose
-from chapters.scoring import chapter_light, member_lights, rules_for
-from members.models import Member
+from reports.models import ImportBatch
+from reports.palms import palms_rows, palms_totals
+from reports.rule_sets import rule_set_adjust, rule_set_choose
+from reports.scoring import chapter_light, member_lights, rules_for
 
 PREVIEW_ROWS = 50
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from chapters import imports
 from chapters.management.arguments import chapter_argument, date_argument
-from chapters.models import ImportBatch
+from reports import imports
+from reports.models import ImportBatch
 
 
 class Command(BaseCommand):

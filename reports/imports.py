@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from chapters import spreadsheets
-from chapters.models import Chapter, ImportBatch, ImportedRow, ImportedSlip
+from chapters.models import Chapter
 from meetings.models import Attendance, Meeting, Palms, Visitor
 from meetings.services import meeting_times
 from members.models import Member
@@ -43,6 +43,7 @@ from referrals.models import (
     ThankYou,
     Tier,
 )
+from reports.models import ImportBatch, ImportedRow, ImportedSlip
 
 logger = logging.getLogger(__name__)
 

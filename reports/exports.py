@@ -3,7 +3,7 @@ attendance matrix, as CSV or XLSX, streamed so a large chapter or range stays in
 
 The slips audit's Detail column starts with the week the slip counts for ("Week: 2026-01-07")
 followed by what the columns do not hold, as "Key: value" pairs separated by "; " with the free
-text last ("Notes: ..."), so chapters.imports can read an export back exactly.
+text last ("Notes: ..."), so reports.imports can read an export back exactly.
 """
 
 import csv
@@ -16,12 +16,13 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 from openpyxl import Workbook
 
-from chapters.models import Chapter, ImportedSlip
-from chapters.palms import HEADERS as PALMS_HEADERS
-from chapters.palms import palms_rows, palms_totals, report_people, window_meetings
+from chapters.models import Chapter
 from chapters.spreadsheets import formula_guard
 from meetings.models import Attendance, Visitor
 from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou, Tier
+from reports.models import ImportedSlip
+from reports.palms import HEADERS as PALMS_HEADERS
+from reports.palms import palms_rows, palms_totals, report_people, window_meetings
 
 KINDS = ("palms", "slips", "attendance")
 FORMATS = ("csv", "xlsx")

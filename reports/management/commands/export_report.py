@@ -5,8 +5,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chapters import exports
 from chapters.management.arguments import chapter_argument, date_argument
+from reports import exports
 
 
 class Command(BaseCommand):

@@ -6,11 +6,11 @@ from pathlib import PurePath
 
 from django import forms
 
-from chapters.exports import FORMATS
-from chapters.imports import EARLIEST, EXTENSIONS, LATEST, MAX_BYTES
-from chapters.models import ImportBatch
-from chapters.rule_sets import rule_set_choices
-from chapters.scoring import validate_rules
+from reports.exports import FORMATS
+from reports.imports import EARLIEST, EXTENSIONS, LATEST, MAX_BYTES
+from reports.models import ImportBatch
+from reports.rule_sets import rule_set_choices
+from reports.scoring import validate_rules
 
 PRESETS = [
     ("week", "This week"),

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
 
-from chapters.demo import (
+from demo.seed import (
     ADMIN_EMAIL,
     DEFAULT_SEED,
     DEMO_PASSWORD,

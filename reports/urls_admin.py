@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chapters import views_admin as views
+from reports import views_admin as views
 
 urlpatterns = [
     path("manage/chapters/", views.chapter_overview, name="chapter_overview"),

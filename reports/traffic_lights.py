@@ -7,7 +7,7 @@ A rule set (stored in `TrafficLightRuleSet.rules`; a chapter may adjust its own 
 - `metrics`: the member lights; `chapter_metrics`: the chapter's own lights.
 
 A metric:
-- `key`: which figure it scores (chapters.scoring.MEMBER_MEASURES / CHAPTER_MEASURES);
+- `key`: which figure it scores (reports.scoring.MEMBER_MEASURES / CHAPTER_MEASURES);
 - `per`: "total" over the window, "week" per meeting week, "month" per four meeting weeks,
   or "rate" (the figure is a ratio already);
 - `points`: its maximum; `bands`: tried in order, the first that holds gives its points:

@@ -12,6 +12,13 @@ from chapters.models import Chapter
 from members.models import LEADING_ROLES, LeadershipRole, Member, Role
 
 
+def chapters_for_user(user):
+    """Chapters where the user holds a current membership."""
+    return Chapter.objects.filter(
+        members__user=user, members__status__in=Member.Status.current_values()
+    ).distinct()
+
+
 @dataclass(frozen=True)
 class ChapterAccess:
     chapter: Chapter

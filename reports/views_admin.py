@@ -13,13 +13,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from chapters.access import get_chapter_for_user
+from chapters import services
 from chapters.forms_admin import ChapterCreateForm, ChapterSettingsForm
 from chapters.models import Chapter
 from chapters.search import search_text
 from meetings.models import Attendance, Meeting
-from members import membership
+from members.access import get_chapter_for_user
 from members.models import Application, AuditEntry, Member
+from reports.scoring import chapter_light, member_lights
 
 RENEWAL_SOON_DAYS = 60
 ATTENDANCE_WEEKS = 13
@@ -87,8 +88,6 @@ def chapter_overview(request):
 @login_required
 def chapter_lights(request, slug):
     """One chapter's traffic-light summary (loaded into the overview row by row)."""
-    from chapters.scoring import chapter_light, member_lights
-
     access = get_chapter_for_user(request, slug)
     if not access.is_admin:
         raise PermissionDenied("Only site admins can do this.")
@@ -108,7 +107,7 @@ def chapter_create(request):
     _require_admin(request)
     form = ChapterCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        chapter = membership.chapter_create(by=request.user, fields=form.changes())
+        chapter = services.chapter_create(by=request.user, fields=form.changes())
         messages.success(
             request, f"{chapter} is open. Next: import its roster or invite its members."
         )
@@ -130,10 +129,10 @@ def chapter_settings(request, slug):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            membership.chapter_settings_update(
+            services.chapter_settings_update(
                 chapter=chapter, by=request.user, changes=form.changes()
             )
-        except membership.NothingToDo as done:
+        except services.NothingToDo as done:
             messages.info(request, str(done))
         else:
             messages.success(request, "The chapter's settings are saved.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chapters import views_reports as views
+from reports import views, views_personal_data
 
 urlpatterns = [
     path("chapters/<slug:slug>/reports/", views.reports_home, name="reports_home"),
@@ -20,4 +20,7 @@ urlpatterns = [
     path("chapters/<slug:slug>/reports/import/", views.reports_import, name="reports_import"),
     path("chapters/<slug:slug>/reports/import/<int:batch_id>/", views.reports_import_preview,
          name="reports_import_preview"),
+    path("me/data/", views_personal_data.my_data, name="my_data"),
+    path("me/data.json", views_personal_data.my_data_json, name="my_data_json"),
+    path("me/data.csv", views_personal_data.my_data_csv, name="my_data_csv"),
 ]

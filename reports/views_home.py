@@ -3,17 +3,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from chapters.access import get_chapter_for_user
 from chapters.models import Chapter
 from meetings.services import next_meeting
-from referrals import dashboard
+from members.access import chapters_for_user, get_chapter_for_user
+from reports import dashboard
 
 
 @require_safe
 @login_required
 def home(request):
     """After login: the person's chapter, or a choice when they have several."""
-    chapters = list(Chapter.objects.for_user(request.user))
+    chapters = list(chapters_for_user(request.user))
     if len(chapters) == 1 and not request.user.is_staff:
         return redirect("chapter_home", slug=chapters[0].slug)
     if request.user.is_staff:
