@@ -15,11 +15,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from chapters.downloads import attachment
 from chapters.htmx import render_page_or_part
 from chapters.search import matching_every_word, search_text
 from members import membership, roster_import
@@ -578,11 +578,5 @@ def roster_export(request, slug, extension):
     write, content_type = ROSTER_EXPORTS[extension]
     content = write(access.chapter, include_former=request.GET.get("former") == "1")
     name = f"{access.chapter.slug}-roster-{timezone.now():%Y-%m-%d}.{extension}"
-    return _download(content, content_type, name)
+    return attachment(content, content_type, name)
 
-
-def _download(content: str, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response

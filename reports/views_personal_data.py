@@ -3,12 +3,12 @@
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from chapters.downloads import attachment
 from reports.personal_data import personal_data, personal_data_csv
 
 
@@ -20,18 +20,12 @@ def my_data(request):
     })
 
 
-def _download(content: str, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
 
 @require_safe
 @login_required
 def my_data_json(request):
     data = personal_data(request.user)
-    return _download(
+    return attachment(
         json.dumps(data, indent=2, ensure_ascii=False),
         "application/json; charset=utf-8",
         f"chapterhouse-my-data-{timezone.now():%Y-%m-%d}.json",
@@ -41,7 +35,7 @@ def my_data_json(request):
 @require_safe
 @login_required
 def my_data_csv(request):
-    return _download(
+    return attachment(
         personal_data_csv(personal_data(request.user)),
         "text/csv; charset=utf-8",
         f"chapterhouse-my-data-{timezone.now():%Y-%m-%d}.csv",
