@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 from chapters import freshness
 from chapters.access import get_chapter_for_user
 from chapters.models import Chapter
-from meetings.services import next_meeting
+from meetings.services import meeting_to_act_on, next_meeting, week_tasks
 from referrals import dashboard
 
 
@@ -33,6 +33,9 @@ def chapter_home(request, slug):
     access = get_chapter_for_user(request, slug)
     chapter, member = access.chapter, access.member
     context = {"access": access, "chapter": chapter}
+    if access.is_leader:
+        meeting = meeting_to_act_on(chapter)
+        context["this_week"] = week_tasks(meeting) if meeting is not None else None
     if member is None:
         context["meeting"] = next_meeting(chapter)
         return render(request, "chapters/chapter_home.html", context)
@@ -44,8 +47,9 @@ def chapter_home(request, slug):
             [("chapter", chapter.pk), ("member", member.pk), freshness.CATALOG],
             lambda: _numbers(request, context, today),
         ))
-    if get_messages(request):
-        # A message to show once: this page is for this request alone.
+    if get_messages(request) or access.is_leader:
+        # A message to show once, or a leader's "this week" card (which every member's marks
+        # and slips change): this page is for this request alone.
         context, _ = _dashboard_context(context, today)
         return render(request, "chapters/chapter_home.html", context)
     # The whole page is served from the cache until a write changes what it shows

@@ -1,6 +1,8 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from config.views import healthz, too_many_requests
 
@@ -14,6 +16,8 @@ handler429 = too_many_requests
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Pages name their icon; the back office and other clients still ask for the usual path.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("chapters.urls")),
