@@ -218,6 +218,7 @@ class ImportBatch(models.Model):
     skipped_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name_plural = "import batches"
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(

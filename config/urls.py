@@ -1,10 +1,8 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from config.views import healthz, too_many_requests
+from config.views import favicon, healthz, too_many_requests
 
 admin.site.site_header = "Chapterhouse back office"
 admin.site.site_title = "Chapterhouse back office"
@@ -16,8 +14,7 @@ handler429 = too_many_requests
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    # Pages name their icon; the back office and other clients still ask for the usual path.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("chapters.urls")),
