@@ -55,6 +55,8 @@ def test_an_inside_referral_takes_at_most_five_taps_from_the_chapter_home(
     expect(search).to_have_value(re.compile("^Rita Roofer"))
     expect(page.locator(".picker-results")).to_be_empty()
     expect(page.get_by_role("radio", name=re.compile("^Inside"))).to_be_checked()
+    # Inside, the giver is the customer: no prospect to describe.
+    expect(page.get_by_label("Prospect's name")).to_be_hidden()
     tap(page.get_by_role("radio", name=re.compile("^3 ·")))
     tap(page.get_by_role("button", name="Save referral"))
     saved(page)
@@ -92,6 +94,7 @@ def test_an_outside_referral_with_contact_details_fits_in_three_screens(
     page.get_by_role("button", name=re.compile("Rita Roofer")).click()
     scrolled()
     page.get_by_role("radio", name=re.compile("^Outside")).check()
+    expect(page.get_by_label("Prospect's name")).to_be_visible()
     page.get_by_label("Prospect's name").fill("Pat Prospect")
     page.get_by_label("Prospect's phone").fill("+44 20 7946 0000")
     page.get_by_label("Prospect's email").fill("pat@example.test")

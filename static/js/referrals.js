@@ -83,9 +83,18 @@
     }
   });
 
+  // The prospect's name and contact matter only for an outside referral.
+  function syncTier(form) {
+    const checked = form.querySelector("input[name=tier]:checked");
+    const inside = checked !== null && checked.value === "inside";
+    form.querySelectorAll(".field-prospect_name, .field-prospect_phone, .field-prospect_email")
+      .forEach(function (el) { el.hidden = inside && !el.querySelector(".errorlist"); });
+  }
+
   document.addEventListener("change", function (event) {
     const form = event.target.closest(".status-form");
     if (form) syncStatus(form);
+    if (event.target.matches(".slip-form input[name=tier]")) syncTier(event.target.form);
   });
 
   function init() {
@@ -98,6 +107,9 @@
       if (chosen && chosen.value) show(picker, chosen.textContent.trim());
     });
     document.querySelectorAll(".status-form").forEach(syncStatus);
+    document.querySelectorAll(".slip-form").forEach(function (form) {
+      if (form.querySelector("input[name=tier]")) syncTier(form);
+    });
   }
 
   if (document.readyState === "loading") {
