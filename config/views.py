@@ -7,8 +7,9 @@ import redis
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -83,6 +84,12 @@ def _worker_heartbeat_age() -> int | None:
     if beat is None:
         return None
     return int((timezone.now() - datetime.fromisoformat(beat)).total_seconds())
+
+
+@require_safe
+def favicon(request):
+    """Pages name their icon; the back office and other clients still ask for /favicon.ico."""
+    return redirect(static("favicon.svg"))
 
 
 def too_many_requests(request):

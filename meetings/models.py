@@ -204,6 +204,7 @@ class Attendance(models.Model):
     self_checked_in = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = "attendance mark"
         ordering = ["meeting", "member"]
         constraints = [
             models.UniqueConstraint(fields=["meeting", "member"], name="one_attendance_per_member"),

@@ -162,6 +162,57 @@ def meeting_this_week(chapter: Chapter, now: datetime.datetime | None = None) ->
     return todays.first() or next_meeting(chapter, now)
 
 
+def meeting_to_act_on(chapter: Chapter, now: datetime.datetime | None = None) -> Meeting | None:
+    """The meeting on a leader's "this week" card: today's; else the last one held while its
+    weekly report is still a draft (attendance and slips are finished after the close);
+    else the next one."""
+    now = now or timezone.now()
+    today = now.astimezone(chapter.zone).date()
+    meetings = Meeting.objects.for_chapter(chapter).select_related("chapter")
+    todays = meetings.filter(local_date=today).order_by("starts_at").first()
+    if todays is not None:
+        return todays
+    last = meetings.counted().filter(local_date__lt=today).order_by("-starts_at").first()
+    if last is not None and not last.is_completed:
+        return last
+    return next_meeting(chapter, now)
+
+
+@dataclass
+class WeekTasks:
+    """What is left to do for one meeting's weekly report, and the one thing to do next."""
+
+    meeting: Meeting
+    numbers: dict
+    started: bool
+    next_action: str  # "attendance", "report" or "" when nothing is left
+
+    @property
+    def unmarked(self) -> int:
+        return self.numbers["attendance"]["unmarked"]
+
+    @property
+    def slips(self) -> int:
+        numbers = self.numbers
+        return (numbers["referrals"]["total"] + numbers["tyfcb"]["count"]
+                + numbers["one_to_ones"] + numbers["ceus"]["count"] + numbers["testimonials"])
+
+
+def week_tasks(meeting: Meeting, now: datetime.datetime | None = None) -> WeekTasks:
+    """The leader's checklist for a meeting: take attendance, add visitors, check the slips,
+    complete the report."""
+    now = now or timezone.now()
+    numbers = report_numbers(meeting)
+    if meeting.is_completed or not meeting.counts_for_attendance:
+        action = ""
+    elif numbers["attendance"]["unmarked"]:
+        action = "attendance"
+    else:
+        action = "report"
+    return WeekTasks(meeting=meeting, numbers=numbers, started=meeting.starts_at <= now,
+                     next_action=action)
+
+
 def meeting_for_slip(chapter: Chapter, now: datetime.datetime | None = None) -> Meeting:
     """The meeting a slip logged now counts for: the chapter's first meeting from today on
     that will be held and whose weekly report is still a draft (scheduled if need be)."""

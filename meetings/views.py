@@ -112,10 +112,15 @@ def meeting_list(request, access):
     past = Paginator(meetings.filter(ends_at__lte=now).order_by("-starts_at"), 13).get_page(
         request.GET.get("page")
     )
+    this_week = None
+    if access.is_leader:
+        # The meeting that needs the leaders' action comes first, whether it is ahead or past.
+        meeting = services.meeting_to_act_on(access.chapter, now)
+        this_week = services.week_tasks(meeting, now) if meeting is not None else None
     return render(
         request,
         "meetings/meeting_list.html",
-        _context(access, upcoming=upcoming, past=past),
+        _context(access, upcoming=upcoming, past=past, this_week=this_week),
     )
 
 

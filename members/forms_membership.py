@@ -103,7 +103,8 @@ class AnonymiseForm(forms.Form):
 
 class RoleAssignForm(forms.Form):
     member = MemberChoiceField(label="Member", queryset=Member.objects.none())
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    # No role is chosen for the leader: a slip of the thumb must not make someone President.
+    role = forms.ChoiceField(label="Role", choices=[("", "Choose a role…"), *Role.choices])
     starts_on = forms.DateField(label="First day", widget=DateInput)
     ends_on = forms.DateField(
         label="Last day", widget=DateInput, required=False,

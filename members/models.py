@@ -307,6 +307,7 @@ class NotificationOptOut(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "notification opt-out"
         ordering = ["member", "kind"]
         constraints = [
             models.UniqueConstraint(fields=["member", "kind"], name="one_opt_out_per_kind"),
@@ -757,6 +758,60 @@ class AuditEntry(models.Model):
         return f"{self.get_action_display()} ({self.at:%Y-%m-%d %H:%M})"
 
     def changes(self) -> list[tuple[str, object, object]]:
-        """(field, before, after) for every field either side mentions."""
+        """(field, before, after) for every field either side mentions, in words: "Role",
+        "Education Coordinator", "2 Dec 2026" rather than `role`, `education_coordinator`."""
         keys = list(dict.fromkeys([*self.before, *self.after]))
-        return [(key, self.before.get(key, ""), self.after.get(key, "")) for key in keys]
+        return [
+            (key.replace("_", " ").capitalize(), audit_words(key, self.before.get(key, "")),
+             audit_words(key, self.after.get(key, "")))
+            for key in keys
+        ]
+
+    @property
+    def subject(self) -> str:
+        """Whom the entry is about: the member, else the applicant, else the chapter."""
+        if self.member is not None:
+            return self.member.full_name
+        if self.application is not None:
+            return self.application.full_name
+        return ""
+
+    def sentence(self) -> str:
+        """What happened, in one sentence without the actor ("Ana Lima became Education
+        Coordinator from 2 Dec 2026")."""
+        who = self.subject
+        if self.action == self.Action.ROLE_ASSIGNED and self.after.get("role") and who:
+            until = self.after.get("ends_on")
+            return (f"{who} became {audit_words('role', self.after['role'])} from "
+                    f"{audit_words('starts_on', self.after.get('starts_on'))}"
+                    + (f" until {audit_words('ends_on', until)}" if until else ""))
+        if self.action == self.Action.ROLE_ENDED and self.before.get("role") and who:
+            reason = self.summary.partition(": ")[2]
+            return (f"{who}'s term as {audit_words('role', self.before['role'])} ended"
+                    + (f": {reason}" if reason else ""))
+        summary = self.summary or self.get_action_display()
+        return f"{who}: {summary}" if who else summary
+
+
+# Stored values shown in words: codes by their label, dates as "2 Dec 2026".
+AUDIT_LABELS = {
+    "role": dict(Role.choices),
+    "status": {**dict(Application.Status.choices), **dict(Member.Status.choices)},
+}
+
+
+def audit_words(key: str, value) -> str:
+    """One stored before/after value of the audit trail, as a person reads it."""
+    if value in ("", None):
+        return ""
+    if key in AUDIT_LABELS:
+        return AUDIT_LABELS[key].get(value, value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and (key.endswith("_on") or key.endswith("_at")):
+        try:
+            day = datetime.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+        return f"{day.day} {day:%b %Y}"
+    return str(value)

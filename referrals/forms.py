@@ -23,6 +23,22 @@ TIER_CHOICES = [
     (Tier.OUTSIDE, "Outside (Tier 2): someone I know needs them"),
 ]
 OUTSIDE_NEEDS_PROSPECT = "Needed for an outside referral."
+# Notes and other free text: room for a full account, never a page 12,000 px tall.
+TEXT_MAX_LENGTH = 2000
+
+
+def long_text(label: str, *, rows: int = 3, required: bool = False, help_text: str = ""):
+    """A free-text field of at most TEXT_MAX_LENGTH characters, with a message that says so."""
+    limit = f"{TEXT_MAX_LENGTH:,}"
+    return forms.CharField(
+        label=label, required=required, max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=" ".join(filter(None, [help_text, f"Up to {limit} characters."])),
+        error_messages={"max_length": (
+            f"Keep it to {limit} characters: this has %(show_value)s. Your text is still "
+            "here; shorten it and save again."
+        )},
+    )
 
 
 def is_id(value: str) -> bool:
@@ -56,6 +72,9 @@ class SubmissionTokenField(forms.UUIDField):
 
 class SlipDetailsForm(forms.Form):
     """The fields of a slip its author may still change; also the leaders' correction form."""
+
+    # Optional extras the slip form folds away under "More details".
+    folded_fields = ("notes",)
 
     def __init__(self, *args, chapter=None, **kwargs):
         self.chapter = chapter
@@ -135,7 +154,7 @@ class ReferralDetailsForm(SlipDetailsForm):
     temperature = forms.TypedChoiceField(
         label="How warm is it?", choices=TEMPERATURE_CHOICES, coerce=int, widget=forms.RadioSelect
     )
-    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = long_text("Notes")
 
     def clean(self):
         cleaned = super().clean()
@@ -160,6 +179,12 @@ class ReferralForm(SlipForm, ReferralDetailsForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            # Members pass business to the same few people: start from the last referral.
+            last = Referral.objects.filter(giver=self.author).values("receiver", "tier").first()
+            if last is not None:
+                self.initial.setdefault("receiver", last["receiver"])
+            self.initial.setdefault("tier", last["tier"] if last else Tier.INSIDE)
         _setup_member_field(self, "receiver", other_chapters=True)
 
 
@@ -210,12 +235,12 @@ class ThankYouDetailsForm(SlipDetailsForm):
         label="New or repeat business", choices=ThankYou.BusinessType.choices,
         initial=ThankYou.BusinessType.NEW, widget=forms.RadioSelect,
     )
-    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = long_text("Notes")
 
 
 class ThankYouForm(SlipForm, ThankYouDetailsForm):
     credited_to = MemberField(
-        label="Who do you thank?", help_text="The member who passed you the business."
+        label="Who passed you the business?", help_text="The member you thank for it."
     )
     field_order = ["credited_to", "amount", "business_type", "notes"]
 
@@ -237,9 +262,11 @@ class DateInput(forms.DateInput):
 
 
 class OneToOneDetailsForm(SlipDetailsForm):
+    folded_fields = ("location", "notes")
+
     met_on = forms.DateField(label="When did you meet?", widget=DateInput)
     location = forms.CharField(label="Where", max_length=200, required=False)
-    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = long_text("Notes")
 
     def clean_met_on(self):
         met_on = self.cleaned_data["met_on"]
@@ -285,8 +312,8 @@ class CEUForm(SlipForm, CEUDetailsForm):
 
 
 class TestimonialDetailsForm(SlipDetailsForm):
-    text = forms.CharField(
-        label="What you said", widget=forms.Textarea(attrs={"rows": 4}),
+    text = long_text(
+        "What you said", rows=4, required=True,
         help_text="A few lines about their work, as you told the chapter.",
     )
 
@@ -313,7 +340,7 @@ class VisitorDetailsForm(SlipDetailsForm):
         widget=forms.TextInput(attrs={"type": "tel"}),
         help_text="An email or a phone number is required.",
     )
-    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = long_text("Notes", rows=2)
 
     def clean(self):
         cleaned = super().clean()
@@ -345,7 +372,7 @@ class VisitorForm(SlipForm, VisitorDetailsForm):
 
 
 class CorrectionReasonForm(forms.Form):
-    reason = forms.CharField(
-        label="Why is this slip corrected?", widget=forms.Textarea(attrs={"rows": 2}),
+    reason = long_text(
+        "Why is this slip corrected?", rows=2, required=True,
         help_text="Kept with the record of the change.",
     )

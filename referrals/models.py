@@ -223,6 +223,7 @@ class ThankYou(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "thank-you for closed business"
+        verbose_name_plural = "thank-yous for closed business"
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="tyfcb_amount_not_negative"),
             models.CheckConstraint(

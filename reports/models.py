@@ -40,6 +40,7 @@ class ImportBatch(models.Model):
 
     class Meta:
         db_table = "chapters_importbatch"
+        verbose_name_plural = "import batches"
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from chapters.models import Chapter
-from meetings.services import next_meeting
+from meetings.services import meeting_to_act_on, next_meeting, week_tasks
 from members.access import chapters_for_user, get_chapter_for_user
 from reports import dashboard
 
@@ -28,6 +28,10 @@ def chapter_home(request, slug):
     access = get_chapter_for_user(request, slug)
     chapter, member = access.chapter, access.member
     context = {"access": access, "chapter": chapter}
+    if access.is_leader:
+        # A leader's "this week" card: the meeting that needs them and its next action.
+        meeting = meeting_to_act_on(chapter)
+        context["this_week"] = week_tasks(meeting) if meeting is not None else None
     if member is None:
         context["meeting"] = next_meeting(chapter)
         return render(request, "chapters/chapter_home.html", context)

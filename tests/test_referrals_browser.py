@@ -49,13 +49,14 @@ def fill_referral(page, chapter):
     page.goto(f"/chapters/{chapter.slug}/")
     page.get_by_role("link", name="Log a referral").first.click()
     # The live search: part of the classification is enough.
-    page.get_by_label(re.compile("^Find receiver")).fill("roof")
+    page.get_by_role("searchbox", name="Receiver").fill("roof")
     page.get_by_role("button", name=re.compile("Rita Roofer")).click()
     expect(page.locator("[data-picker-status]")).to_contain_text("Rita Roofer")
     page.get_by_role("radio", name=re.compile("^Outside")).check()
     page.get_by_label("Prospect's name").fill("Pat Prospect")
     page.get_by_label("Prospect's phone").fill("+44 20 7946 0000")
     page.get_by_role("radio", name=re.compile("^4 · Warm")).check()
+    page.get_by_text("More details (optional)").click()
     page.get_by_label("Notes").fill("Wants a quote this week.")
 
 
@@ -161,7 +162,7 @@ def test_forms_are_usable_by_keyboard(browser_page, chapter, people):
     giver, _ = people
     log_in(page, giver)
     page.goto(f"/chapters/{chapter.slug}/slips/referral/new/")
-    page.get_by_label(re.compile("^Find receiver")).focus()
+    page.get_by_role("searchbox", name="Receiver").focus()
     page.keyboard.type("rita")
     option = page.get_by_role("button", name=re.compile("Rita Roofer"))
     expect(option).to_be_visible()
@@ -171,7 +172,11 @@ def test_forms_are_usable_by_keyboard(browser_page, chapter, people):
     option.focus()
     page.keyboard.press("Enter")
     expect(page.locator("[data-picker-status]")).to_contain_text("Rita Roofer")
-    expect(page.locator("select[name=receiver]")).to_be_focused()
+    # The search box now holds the choice, and keeps the focus.
+    search = page.get_by_role("searchbox", name="Receiver")
+    expect(search).to_be_focused()
+    expect(search).to_have_value(re.compile("^Rita Roofer"))
+    expect(page.locator("select[name=receiver]")).to_have_value(str(people[1].pk))
 
 
 def test_a_member_refers_to_a_member_of_another_chapter_found_by_classification(
@@ -187,7 +192,7 @@ def test_a_member_refers_to_a_member_of_another_chapter_found_by_classification(
     log_in(page, giver)
     page.goto(f"/chapters/{chapter.slug}/slips/referral/new/")
     page.get_by_role("radio", name="Other chapters").check()
-    page.get_by_label(re.compile("^Find receiver")).fill("carpen")
+    page.get_by_role("searchbox", name="Receiver").fill("carpen")
     option = page.get_by_role("button", name=re.compile("Olga Oak"))
     expect(option).to_contain_text(other_chapter.name)
     expect(page.locator(".picker-results")).not_to_contain_text("999999")

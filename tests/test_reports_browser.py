@@ -21,7 +21,7 @@ def _watch(page):
     problems = []
 
     def console(msg):
-        # Chromium asks for /favicon.ico by itself; the site does not serve one.
+        # Pages name their icon; /favicon.ico, if Chromium still asks, redirects to it.
         if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico"):
             problems.append(f"{msg.text} {msg.location.get('url')}")
 

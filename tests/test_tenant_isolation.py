@@ -61,6 +61,8 @@ def admin_page() -> Access:
 MATRIX: dict[str, Access] = {
     "healthz": Access(get=roles(200, 200, 200, 200, 200), post=NONE_ALLOWED),
     "readyz": Access(get=roles(200, 200, 200, 200, 200), post=NONE_ALLOWED),
+    # The icon's usual path sends every client to the static icon.
+    "favicon": Access(get=roles(*(REDIRECT,) * 5), post=NONE_ALLOWED),
     "home": Access(get=roles(LOGIN, REDIRECT, REDIRECT, REDIRECT, 200), post=NONE_ALLOWED),
     "chapter_home": member_page(),
     "invitation_list": leader_page(post=roles(LOGIN, 404, 403, 400, 400)),
