@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from chapters.freshness import chapters_changed, members_changed
-from chapters.models import Chapter, Classification
+from chapters.models import Chapter, Classification, ImportedSlip
 from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
 from members.models import Member, User
 from referrals.models import CEU, OneToOne, Referral, SlipCorrection, Testimonial, ThankYou
@@ -179,14 +179,124 @@ def meeting_for_slip(chapter: Chapter, now: datetime.datetime | None = None) -> 
 # --- Changing a meeting -------------------------------------------------------------------
 
 
-def meeting_set_status(*, meeting: Meeting, status: str, note: str | None = None) -> Meeting:
-    """Cancel a meeting, make it a holiday, or put it back on; members see it at once."""
+class SlipsWouldMove(MeetingError):
+    """Cancelling (or a holiday) would move the week's slips: the leader confirms first."""
+
+    def __init__(self, *, slips: int, visitors: int, to: Meeting):
+        self.slips, self.visitors, self.to = slips, visitors, to
+        what = f"{slips} slip{'s' if slips != 1 else ''}"
+        if visitors:
+            what += f" and {visitors} visitor{'s' if visitors != 1 else ''}"
+        super().__init__(
+            f"This week has {what}: they will move to the meeting of "
+            f"{to.local_date:%A %-d %B %Y}, so they still count. Confirm to go ahead."
+        )
+
+
+# Every slip that counts for a meeting, with each of its fields that can point at one, and the
+# kind as the corrections record names it.
+_SLIP_MEETING_FIELDS = [
+    ("referral", Referral, ("meeting", "receiver_meeting")),
+    ("thank-you", ThankYou, ("meeting", "credited_meeting")),
+    ("one-to-one", OneToOne, ("meeting", "met_with_meeting")),
+    ("ceu", CEU, ("meeting",)),
+    ("testimonial", Testimonial, ("meeting",)),
+    ("imported", ImportedSlip, ("meeting",)),
+    ("visitor", Visitor, ("meeting",)),
+]
+
+
+def _slips_of(meeting: Meeting):
+    """(kind, model, the fields pointing at the meeting, the slips) for each kind of slip."""
+    for kind, model, fields in _SLIP_MEETING_FIELDS:
+        on_it = Q()
+        for name in fields:
+            on_it |= Q(**{name: meeting})
+        yield kind, model, fields, model.objects.filter(on_it)
+
+
+def meeting_slip_counts(meeting: Meeting) -> tuple[int, int]:
+    """How many slips, and how many visitors, count for this meeting (either side of a slip
+    between two chapters)."""
+    slips = visitors = 0
+    for kind, _model, _fields, rows in _slips_of(meeting):
+        if kind == "visitor":
+            visitors += rows.count()
+        else:
+            slips += rows.count()
+    return slips, visitors
+
+
+def meeting_next_held(meeting: Meeting, now: datetime.datetime | None = None) -> Meeting:
+    """The chapter's next meeting after this one that takes place with its report still open:
+    where a cancelled or holiday week's slips go (scheduled if need be)."""
+    now = now or timezone.now()
+    found = _first_keeping_the_schedule(
+        meeting.chapter,
+        now,
+        lambda: Meeting.objects.for_chapter(meeting.chapter_id)
+        .counted()
+        .filter(local_date__gt=meeting.local_date, report_status=Meeting.ReportStatus.DRAFT)
+        .exclude(pk=meeting.pk)
+        .order_by("local_date")
+        .first(),
+    )
+    if found is None:
+        raise MeetingError(f"{meeting.chapter} has no later meeting to take this week's slips.")
+    return found
+
+
+def _slips_move(*, meeting: Meeting, to: Meeting, by: User | None, why: str) -> int:
+    """Move every slip (and visitor) of `meeting` to `to`, one correction record each."""
+    records, moved = [], 0
+    before = {"meeting": meeting.local_date.isoformat()}
+    after = {"meeting": to.local_date.isoformat()}
+    for kind, model, fields, rows in _slips_of(meeting):
+        ids = list(rows.values_list("pk", flat=True))
+        for name in fields:
+            model.objects.filter(pk__in=ids, **{name: meeting}).update(**{name: to})
+        records += [
+            SlipCorrection(
+                slip_type=kind, slip_id=pk, action=SlipCorrection.Action.MOVED, meeting=to,
+                changed_by=by, reason=why, before=before, after=after,
+            )
+            for pk in ids
+        ]
+        moved += len(ids)
+    SlipCorrection.objects.bulk_create(records)
+    return moved
+
+
+def meeting_set_status(
+    *,
+    meeting: Meeting,
+    status: str,
+    note: str | None = None,
+    by: User | None = None,
+    move_confirmed: bool = False,
+) -> Meeting:
+    """Cancel a meeting, make it a holiday, or put it back on; members see it at once.
+
+    A week's slips always count for a meeting that takes place: cancelling a week that has
+    slips moves them (and its visitors) to the next meeting held, once the leader confirms
+    (`SlipsWouldMove` says how many). Each move is in the corrections record."""
     if status not in (Meeting.Status.SCHEDULED, Meeting.Status.CANCELLED, Meeting.Status.HOLIDAY):
         raise MeetingError("Choose cancelled, holiday or scheduled.")
     with transaction.atomic():
-        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        locked = Meeting.objects.select_for_update().select_related("chapter").get(pk=meeting.pk)
         if locked.is_completed:
             raise MeetingError("This week's report is completed: the meeting can no longer change.")
+        if status != Meeting.Status.SCHEDULED and locked.status != status:
+            slips, visitors = meeting_slip_counts(locked)
+            if slips or visitors:
+                to = meeting_next_held(locked)
+                if not move_confirmed:
+                    raise SlipsWouldMove(slips=slips, visitors=visitors, to=to)
+                label = Meeting.Status(status).label.lower()
+                _slips_move(
+                    meeting=locked, to=to, by=by,
+                    why=f"The meeting of {locked.local_date:%-d %B %Y} became {label}.",
+                )
         locked.status = status
         fields = ["status"]
         if note is not None:

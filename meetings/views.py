@@ -189,7 +189,20 @@ def meeting_status(request, access, meeting_id):
         return redirect("meeting_edit", slug=access.chapter.slug, meeting_id=meeting.pk)
     note = form.cleaned_data["note"] if "note" in request.POST else None
     try:
-        services.meeting_set_status(meeting=meeting, status=form.cleaned_data["status"], note=note)
+        services.meeting_set_status(
+            meeting=meeting, status=form.cleaned_data["status"], note=note, by=request.user,
+            move_confirmed=form.cleaned_data["move_confirmed"],
+        )
+    except services.SlipsWouldMove as moving:
+        # Asked again with the count, keeping the status and note chosen.
+        return render(
+            request,
+            "meetings/meeting_edit.html",
+            _context(
+                access, meeting=meeting, form=MeetingMoveForm.for_meeting(meeting),
+                status_form=form, moving=moving,
+            ),
+        )
     except services.MeetingError as error:
         messages.error(request, str(error))
         return redirect("meeting_edit", slug=access.chapter.slug, meeting_id=meeting.pk)

@@ -363,7 +363,7 @@ def visitor_register(
 
 def slip_is_locked(slip: Model) -> bool:
     if isinstance(slip, Visitor):
-        return slip.meeting.is_completed
+        return slip.meeting.slips_locked
     return slip.is_locked
 
 

@@ -1,0 +1,113 @@
+"""The official week rules (issue 20): no slip lost to a cancelled week, the slip cut-off,
+membership dates, TYFCB anonymity and amounts. Each test is one scenario of the issue."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from chapters.palms import palms_rows
+from meetings import services as meeting_services
+from meetings.models import Meeting, Visitor
+from referrals import services
+from referrals.models import CEU, Referral, SlipCorrection
+from tests import factories
+from tests.referrals_world import complete, one_of_each, open_week
+
+pytestmark = pytest.mark.django_db
+
+
+# --- 1. A cancelled or holiday week's slips move to the next meeting held -------------------
+
+
+def test_cancelling_a_week_with_slips_says_how_many_move_then_moves_them_on_confirm(
+    client_for, president, member, chapter
+):
+    week = open_week(chapter)
+    following = factories.meeting(chapter, week.local_date + datetime.timedelta(days=7))
+    other = factories.member(chapter)
+    one_of_each(member, other)  # five slips and a visitor
+    client = client_for(president)
+    url = reverse("meeting_status", args=[chapter.slug, week.pk])
+
+    asked = client.post(url, {"status": "cancelled", "note": "Venue flooded"})
+    text = asked.content.decode()
+    assert asked.status_code == 200
+    assert "5 slips and 1 visitor" in text
+    assert f"{following.local_date:%A %-d %B %Y}" in text
+    assert 'name="move_confirmed"' in text and 'value="Venue flooded"' in text
+    week.refresh_from_db()
+    assert week.status == Meeting.Status.SCHEDULED
+    assert Referral.objects.get().meeting == week
+
+    done = client.post(url, {"status": "cancelled", "note": "Venue flooded",
+                             "move_confirmed": "on"})
+    assert done.status_code == 302
+    week.refresh_from_db()
+    assert week.status == Meeting.Status.CANCELLED and week.note == "Venue flooded"
+    assert meeting_services.meeting_slip_counts(week) == (0, 0)
+    assert meeting_services.meeting_slip_counts(following) == (5, 1)
+    moves = SlipCorrection.objects.filter(action=SlipCorrection.Action.MOVED)
+    assert sorted(moves.values_list("slip_type", flat=True)) == [
+        "ceu", "one-to-one", "referral", "testimonial", "thank-you", "visitor"
+    ]
+    assert all(move.meeting == following and move.changed_by == president.user
+               for move in moves)
+    assert moves.first().before == {"meeting": week.local_date.isoformat()}
+    complete(following)
+    rows = {row.member_id: row for row in palms_rows(
+        chapter=chapter, start=week.local_date, end=following.local_date)}
+    assert (rows[member.pk].RGO, rows[member.pk].CEU, rows[member.pk].T) == (1, 1, 1)
+    assert rows[other.pk].TYFCB == Decimal("120.00")
+
+
+def test_a_holiday_moves_the_other_chapters_side_of_a_slip_too(chapter, other_chapter, member):
+    week = open_week(chapter)
+    theirs = open_week(other_chapter)
+    following = factories.meeting(chapter, week.local_date + datetime.timedelta(days=7))
+    giver = factories.member(other_chapter)
+    referral, _ = services.referral_log(
+        giver=giver, receiver=member, tier="inside", temperature=3, token=uuid.uuid4()
+    )
+    assert (referral.meeting, referral.receiver_meeting) == (theirs, week)
+    with pytest.raises(meeting_services.SlipsWouldMove) as asked:
+        meeting_services.meeting_set_status(meeting=week, status=Meeting.Status.HOLIDAY)
+    assert (asked.value.slips, asked.value.visitors, asked.value.to) == (1, 0, following)
+    meeting_services.meeting_set_status(
+        meeting=week, status=Meeting.Status.HOLIDAY, move_confirmed=True
+    )
+    referral.refresh_from_db()
+    assert (referral.meeting, referral.receiver_meeting) == (theirs, following)
+
+
+def test_a_week_without_slips_is_cancelled_at_once(client_for, president, chapter):
+    week = open_week(chapter)
+    response = client_for(president).post(
+        reverse("meeting_status", args=[chapter.slug, week.pk]), {"status": "cancelled"}
+    )
+    assert response.status_code == 302
+    week.refresh_from_db()
+    assert week.status == Meeting.Status.CANCELLED
+
+
+def test_slips_of_a_week_that_stays_cancelled_lock_once_the_next_week_is_completed(
+    chapter, member
+):
+    today = timezone.localdate()
+    cancelled = factories.meeting(
+        chapter, today - datetime.timedelta(days=13), status=Meeting.Status.CANCELLED
+    )
+    held = factories.meeting(chapter, today - datetime.timedelta(days=6))
+    ceu = CEU.objects.create(member=member, description="Podcast", earned_on=today,
+                             meeting=cancelled)
+    visitor = Visitor.objects.create(meeting=cancelled, name="Vera", invited_by=member)
+    assert not ceu.is_locked
+    services.slip_update(slip=ceu, by=member, changes={"description": "Webinar"})
+    complete(held)
+    ceu = CEU.objects.get(pk=ceu.pk)
+    assert ceu.is_locked and services.slip_is_locked(Visitor.objects.get(pk=visitor.pk))
+    with pytest.raises(services.SlipError, match="locked"):
+        services.slip_update(slip=ceu, by=member, changes={"description": "Changed"})
