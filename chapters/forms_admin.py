@@ -13,7 +13,8 @@ TIME_ZONES = sorted(available_timezones() - {"localtime", "Factory"})
 SETTINGS_GROUPS = [
     ("The chapter", ["name", "region"]),
     ("Weekly meeting", ["time_zone", "meeting_weekday", "meeting_time",
-                        "meeting_duration_minutes", "feature_presentations"]),
+                        "meeting_duration_minutes", "feature_presentations",
+                        "slips_until_report_completed"]),
     ("Where", ["venue", "online_link"]),
     ("Money and emails", ["currency", "reminder_lead_hours", "tally_hour",
                           "thank_you_names_thanker"]),
@@ -45,6 +46,7 @@ class ChapterSettingsForm(forms.ModelForm):
             "reminder_lead_hours": "Meeting reminder, hours before",
             "tally_hour": "Tally hour (local, day after the meeting)",
             "thank_you_names_thanker": "Tell givers who thanked them for closed business",
+            "slips_until_report_completed": "Slips count until the report is completed",
             "absence_limit": "Absences allowed in the window",
             "absence_window_meetings": "Absence window (meetings)",
             "lates_per_absence": "Lates that count as one absence",

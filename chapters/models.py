@@ -126,6 +126,13 @@ class Chapter(models.Model):
         help_text="Local hour on the day after the meeting when tallies go out if no one "
         "completed the report.",
     )
+    # The official rule: a slip passed after the close of the meeting counts the following
+    # week. Some chapters keep a week open for slips until its report is completed.
+    slips_until_report_completed = models.BooleanField(
+        default=False,
+        help_text="Slips logged after the meeting count for it until its report is completed "
+        "(otherwise they count for the following meeting).",
+    )
     thank_you_names_thanker = models.BooleanField(
         default=True, help_text="Whether the giver is told who thanked them for closed business."
     )

@@ -158,16 +158,21 @@ def meeting_this_week(chapter: Chapter, now: datetime.datetime | None = None) ->
 
 
 def meeting_for_slip(chapter: Chapter, now: datetime.datetime | None = None) -> Meeting:
-    """The meeting a slip logged now counts for: the chapter's first meeting from today on
-    that will be held and whose weekly report is still a draft (scheduled if need be)."""
+    """The meeting a slip logged now counts for: the chapter's first meeting that will be held,
+    whose weekly report is still a draft and that has not ended (the official cut-off: a slip
+    passed after the close counts next week), scheduled if need be. A chapter that keeps
+    slips open until the report is completed counts them for a meeting of today on."""
     now = now or timezone.now()
-    today = now.astimezone(chapter.zone).date()
+    if chapter.slips_until_report_completed:
+        still_open = Q(local_date__gte=now.astimezone(chapter.zone).date())
+    else:
+        still_open = Q(ends_at__gt=now)
     meeting = _first_keeping_the_schedule(
         chapter,
         now,
         lambda: Meeting.objects.for_chapter(chapter)
         .counted()
-        .filter(local_date__gte=today, report_status=Meeting.ReportStatus.DRAFT)
+        .filter(still_open, report_status=Meeting.ReportStatus.DRAFT)
         .order_by("local_date")
         .first(),
     )

@@ -1,8 +1,11 @@
 """Operations on slips: logging them once, moving referrals along, editing, correcting.
 
 Which meeting a slip counts for: the first open (draft, held) meeting of its author's chapter
-from today on (`meetings.services.meeting_for_slip`); a slip with a member of another chapter
-also counts for that chapter's open meeting of the week.
+that has not ended, so a slip passed after the close counts the following week, or from today
+on where the chapter keeps slips open until the report is completed
+(`meetings.services.meeting_for_slip`); a slip with a member of another chapter also counts for
+that chapter's open meeting of the week. A cancelled or holiday week's slips move to the next
+meeting held (`meetings.services.meeting_set_status`) and lock once that week is completed.
 
 Edit rights: the author edits or deletes their own slip while it is not locked. A slip is
 locked once the weekly report of *either* meeting it counts for is completed, because a

@@ -111,3 +111,55 @@ def test_slips_of_a_week_that_stays_cancelled_lock_once_the_next_week_is_complet
     assert ceu.is_locked and services.slip_is_locked(Visitor.objects.get(pk=visitor.pk))
     with pytest.raises(services.SlipError, match="locked"):
         services.slip_update(slip=ceu, by=member, changes={"description": "Changed"})
+
+
+# --- 2. The slip cut-off is the meeting's end ---------------------------------------------
+
+
+def _held_this_morning(chapter, time_machine) -> tuple[Meeting, Meeting]:
+    """The chapter's Wednesday 07:00 meeting of 18 November (report still a draft) and the
+    next one; the clock is at 06:00 that day."""
+    time_machine.move_to(datetime.datetime(2026, 11, 18, 6, tzinfo=datetime.UTC), tick=False)
+    day = datetime.date(2026, 11, 18)
+    return (factories.meeting(chapter, day),
+            factories.meeting(chapter, day + datetime.timedelta(days=7)))
+
+
+def test_a_slip_logged_three_hours_after_the_meeting_counts_for_the_following_week(
+    time_machine, client_for, chapter, member
+):
+    this_week, next_week = _held_this_morning(chapter, time_machine)
+    time_machine.move_to(this_week.ends_at + datetime.timedelta(hours=3), tick=False)
+    receiver = factories.member(chapter)
+    page = client_for(member).get(reverse("referral_new", args=[chapter.slug]))
+    assert f"counts for the meeting of <strong>{next_week.local_date:%A %-d %B %Y}" in (
+        page.content.decode()
+    )
+    referral, _ = services.referral_log(
+        giver=member, receiver=receiver, tier="inside", temperature=2, token=uuid.uuid4()
+    )
+    assert referral.meeting == next_week
+
+
+def test_a_slip_logged_during_the_meeting_counts_for_it(time_machine, chapter, member):
+    this_week, _ = _held_this_morning(chapter, time_machine)
+    time_machine.move_to(this_week.ends_at - datetime.timedelta(minutes=5), tick=False)
+    ceu, _ = services.ceu_log(member=member, credits=1, description="Talk",
+                              earned_on=this_week.local_date, token=uuid.uuid4())
+    assert ceu.meeting == this_week
+
+
+def test_a_chapter_keeping_slips_until_the_report_is_completed_counts_them_that_day(
+    time_machine, client_for, chapter, member
+):
+    chapter.slips_until_report_completed = True
+    chapter.save(update_fields=["slips_until_report_completed"])
+    this_week, _ = _held_this_morning(chapter, time_machine)
+    time_machine.move_to(this_week.ends_at + datetime.timedelta(hours=3), tick=False)
+    page = client_for(member).get(reverse("ceu_new", args=[chapter.slug]))
+    assert f"counts for the meeting of <strong>{this_week.local_date:%A %-d %B %Y}" in (
+        page.content.decode()
+    )
+    ceu, _ = services.ceu_log(member=member, credits=1, description="Talk",
+                              earned_on=this_week.local_date, token=uuid.uuid4())
+    assert ceu.meeting == this_week
