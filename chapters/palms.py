@@ -268,7 +268,7 @@ def report_people(
         members = members.filter(pk__in=member_ids)
     return list(
         members.order_by("user__first_name", "user__last_name", "pk").values(
-            "pk", "status", "joined_on", first_name=F("user__first_name"),
+            "pk", "status", "joined_on", "left_on", first_name=F("user__first_name"),
             last_name=F("user__last_name"),
         )
     )

@@ -491,6 +491,10 @@ def _checked_mark(meeting: Meeting, member: Member, code: str, substitute_name: 
         raise MeetingError("Name the substitute.")
     if member.chapter_id != meeting.chapter_id:
         raise MeetingError(f"{member.full_name} is not a member of {meeting.chapter}.")
+    if not member.belonged_at(local_date=meeting.local_date, starts_at=meeting.starts_at):
+        raise MeetingError(
+            f"{member.full_name} was not a member when this meeting started: they have no mark."
+        )
     return substitute_name if code == Palms.SUBSTITUTE else ""
 
 
@@ -568,10 +572,18 @@ def attendance_mark_rest(*, meeting: Meeting, by: User) -> int:
         return _fill_unmarked(meeting=meeting, by=by, active_code=Palms.ABSENT)
 
 
-def _fill_unmarked(*, meeting: Meeting, by: User, active_code: str | None) -> int:
-    unmarked = list(
+def _owing_a_mark(meeting: Meeting):
+    """Current members who belonged to the chapter when the meeting started."""
+    return (
         Member.objects.current()
         .for_chapter(meeting.chapter_id)
+        .belonging_at(local_date=meeting.local_date, starts_at=meeting.starts_at)
+    )
+
+
+def _fill_unmarked(*, meeting: Meeting, by: User, active_code: str | None) -> int:
+    unmarked = list(
+        _owing_a_mark(meeting)
         .exclude(Exists(Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))))
         .values_list("pk", "status")
     )
@@ -679,8 +691,7 @@ def attendance_summary(meeting: Meeting) -> dict:
         **{code: Count("pk", filter=Q(code=code)) for code in Palms.values}
     )
     counts["unmarked"] = (
-        Member.objects.current()
-        .for_chapter(meeting.chapter_id)
+        _owing_a_mark(meeting)
         .exclude(Exists(Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))))
         .count()
     )
@@ -688,14 +699,16 @@ def attendance_summary(meeting: Meeting) -> dict:
 
 
 def attendance_sheet(meeting: Meeting):
-    """The members to mark: every current member, plus anyone already marked for the meeting.
+    """The members to mark: every current member who belonged when the meeting started, plus
+    anyone already marked for the meeting.
 
     Each carries `mark` (this meeting's row, or None).
     """
     marked = Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))
+    owing = _owing_a_mark(meeting).values("pk")
     members = list(
         Member.objects.for_chapter(meeting.chapter_id)
-        .filter(Q(status__in=Member.Status.holding_values()) | Exists(marked))
+        .filter(Q(pk__in=owing) | Exists(marked))
         .select_related("user", "classification")
         .order_by("user__first_name", "user__last_name", "pk")
     )

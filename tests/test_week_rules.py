@@ -4,14 +4,19 @@ membership dates, TYFCB anonymity and amounts. Each test is one scenario of the 
 import datetime
 import uuid
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from chapters.palms import palms_rows
+from chapters.scoring import member_lights
 from meetings import services as meeting_services
-from meetings.models import Meeting, Visitor
+from meetings.models import Attendance, Meeting, Visitor
+from members import membership
+from members import services as member_services
+from members.models import Member
 from referrals import services
 from referrals.models import CEU, Referral, SlipCorrection
 from tests import factories
@@ -163,3 +168,67 @@ def test_a_chapter_keeping_slips_until_the_report_is_completed_counts_them_that_
     ceu, _ = services.ceu_log(member=member, credits=1, description="Talk",
                               earned_on=this_week.local_date, token=uuid.uuid4())
     assert ceu.meeting == this_week
+
+
+# --- 3. Attendance and scoring follow membership dates, on the chapter's calendar ----------
+
+
+def test_a_member_joining_at_0710_owes_no_mark_for_the_0700_meeting(
+    time_machine, client_for, vice_president, chapter, member
+):
+    meeting, _ = _held_this_morning(chapter, time_machine)
+    time_machine.move_to(meeting.starts_at + datetime.timedelta(minutes=10), tick=False)
+    newcomer = factories.member(chapter, first_name="Nora", last_name="Newcomer")
+    Member.objects.filter(pk=newcomer.pk).update(joined_on=meeting.local_date)
+    meeting_services.attendance_mark(meeting=meeting, member=member, code="P",
+                                     by=vice_president.user)
+    sheet = client_for(vice_president).get(reverse("attendance", args=[chapter.slug, meeting.pk]))
+    assert "Nora Newcomer" not in sheet.content.decode()
+    assert meeting_services.attendance_mark_rest(meeting=meeting, by=vice_president.user) == 1
+    meeting_services.report_complete(meeting=meeting, by=vice_president.user)
+    assert not Attendance.objects.filter(member=newcomer).exists()
+    with pytest.raises(meeting_services.MeetingError, match="not a member when"):
+        meeting_services.attendance_correct(meeting=meeting, member=Member.objects.get(
+            pk=newcomer.pk), code="A", by=vice_president.user, reason="Forgot her")
+
+
+def test_a_new_york_member_joining_at_2010_local_on_31_march_joined_on_31_march(
+    time_machine, db
+):
+    new_york = factories.chapter("Manhattan Makers", time_zone="America/New_York")
+    inviter = factories.member(new_york, roles=("president",))
+    time_machine.move_to(
+        datetime.datetime(2027, 3, 31, 20, 10, tzinfo=ZoneInfo("America/New_York")), tick=False
+    )
+    invitation = member_services.invitation_create(
+        chapter=new_york, email="nina@example.test", first_name="Nina", last_name="Night",
+        classification=factories.classification(), business_name="Night Works",
+        invited_by=inviter.user,
+    )
+    joined = member_services.invitation_accept(invitation=invitation, user=None,
+                                               password=factories.PASSWORD)
+    assert timezone.now().date() == datetime.date(2027, 4, 1)  # already April in UTC
+    assert joined.joined_on == datetime.date(2027, 3, 31)
+
+
+def test_a_member_transferred_out_after_8_weeks_is_scored_over_8_not_18(
+    time_machine, chapter, other_chapter, president
+):
+    today = timezone.localdate()
+    weeks = [factories.meeting(chapter, today - datetime.timedelta(days=7 * back))
+             for back in range(18, 0, -1)]
+    leaver = factories.member(chapter)
+    Member.objects.filter(pk=leaver.pk).update(joined_on=weeks[0].local_date)
+    for meeting in weeks[:8]:
+        Attendance.objects.create(meeting=meeting, member=leaver, code="P")
+    for meeting in weeks:
+        complete(meeting)
+    time_machine.move_to(weeks[7].ends_at + datetime.timedelta(hours=2), tick=False)
+    membership.membership_transfer(member=Member.objects.get(pk=leaver.pk),
+                                   to_chapter=other_chapter, by=president.user)
+    time_machine.move_to(weeks[-1].ends_at + datetime.timedelta(days=1), tick=False)
+    [light] = member_lights(chapter=chapter, member_ids=[leaver.pk])
+    assert Member.objects.get(pk=leaver.pk).left_on == weeks[7].local_date
+    assert light.weeks == 8
+    attendance = next(m for m in light.metrics if m.key == "absences")
+    assert attendance.raw == 0
