@@ -112,18 +112,18 @@ def _referrals(chapter, ids) -> Iterator[list]:
 def _thank_yous(chapter, ids) -> Iterator[list]:
     rows = (
         ThankYou.objects.filter(Q(meeting__in=ids) | Q(credited_meeting__in=ids))
-        .annotate(from_name=_name("thanked_by"), to_name=_name("credited_to"),
-                  in_window=Q(meeting__in=ids))
+        .annotate(to_name=_name("credited_to"), in_window=Q(meeting__in=ids))
         .order_by("meeting__local_date", "pk")
-        .values_list("from_name", "to_name", "amount", "business_type", "notes",
+        .values_list("to_name", "amount", "business_type", "notes",
                      "meeting__chapter_id", "meeting__local_date",
                      "credited_meeting__chapter_id", "credited_meeting__local_date",
                      "in_window")
     )
-    for (thanker, credited, amount, business, notes, t_chapter, t_date, c_chapter, c_date,
+    # As in the official report, a TYFCB names the member credited, never who thanked them.
+    for (credited, amount, business, notes, t_chapter, t_date, c_chapter, c_date,
          in_window) in rows.iterator(chunk_size=CHUNK):
         week, received = _weeks(chapter, t_chapter, t_date, in_window, c_chapter, c_date)
-        yield [thanker, credited, "TYFCB", "", amount, "", detail(
+        yield ["", credited, "TYFCB", "", amount, "", detail(
             week, ("Received week", received), ("Business", business), notes=notes)]
 
 

@@ -468,6 +468,10 @@ def _classify_slip(row: dict, index: MemberIndex, plan: Plan) -> str:
         return "" if 1 <= credits <= 20 else "CEU credits must be 1 to 20"
     if kind == "testimonial" and (from_id is None or to_id is None):
         return index.match(row["from"] if from_id is None else row["to"])[1]
+    if kind == "tyfcb" and not row["from"] and to_id is not None:
+        # The Slips Audit does not say who thanked: credited to the member named in To.
+        row["one_sided"] = True
+        return ""
     for name, member_id in ((row["from"], from_id), (row["to"], to_id)):
         if not name:
             return "From or To is empty"
@@ -673,6 +677,9 @@ def existing_slip_keys(chapter: Chapter, meeting_ids: list[int]) -> Counter:
             meeting = a_meeting if a_meeting_chapter == chapter.pk else b_meeting
             value = str(value) if kind == "tyfcb" else value if extra else None
             keys[_slip_key(kind, ours(a, a_chapter), ours(b, b_chapter), meeting, value)] += 1
+            if kind == "tyfcb" and ours(a, a_chapter) is not None and ours(b, b_chapter):
+                # The same thank-you as a Slips Audit row writes it, without the thanker.
+                keys[_slip_key(kind, None, b, meeting, value)] += 1
     for giver, about, meeting in Testimonial.objects.filter(
         meeting__in=meeting_ids
     ).values_list("giver", "about", "meeting"):

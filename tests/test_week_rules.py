@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from chapters.exports import slips_table
 from chapters.palms import palms_rows
 from chapters.scoring import member_lights
 from meetings import services as meeting_services
@@ -18,7 +19,7 @@ from members import membership
 from members import services as member_services
 from members.models import Member
 from referrals import services
-from referrals.models import CEU, Referral, SlipCorrection
+from referrals.models import CEU, Referral, SlipCorrection, ThankYou
 from tests import factories
 from tests.referrals_world import complete, one_of_each, open_week
 
@@ -232,3 +233,69 @@ def test_a_member_transferred_out_after_8_weeks_is_scored_over_8_not_18(
     assert light.weeks == 8
     attendance = next(m for m in light.metrics if m.key == "absences")
     assert attendance.raw == 0
+
+
+# --- 4. TYFCB: anonymous by default; zero refused; a far larger amount confirmed ------------
+
+
+def _thank(client, chapter, colleague, amount, **extra):
+    return client.post(reverse("thank_you_new", args=[chapter.slug]), {
+        "credited_to": colleague.pk, "amount": amount, "business_type": "new",
+        "notes": "Kitchen refit", "token": str(uuid.uuid4()), **extra,
+    })
+
+
+def test_a_new_chapter_keeps_who_thanked_from_the_member_thanked_and_from_the_slips_audit(
+    client_for, chapter, member
+):
+    assert chapter.thank_you_names_thanker is False
+    open_week(chapter)
+    colleague = factories.member(chapter, first_name="Cora", last_name="Credited")
+    assert _thank(client_for(member), chapter, colleague, "450").status_code == 302
+    thanked_page = client_for(colleague).get(reverse("thank_you_list", args=[chapter.slug]))
+    assert member.full_name not in thanked_page.content.decode()
+    assert f"a member of {chapter.name}" in thanked_page.content.decode()
+    week = ThankYou.objects.get().meeting
+    complete(week)
+    rows = list(slips_table(chapter=chapter, start=week.local_date, end=week.local_date))
+    [tyfcb] = [row for row in rows if row[2] == "TYFCB"]
+    assert tyfcb[:5] == ["", "Cora Credited", "TYFCB", "", Decimal("450.00")]
+    assert member.full_name not in str(rows)
+
+
+def test_a_tyfcb_of_zero_is_refused_with_a_clear_message_and_keeps_the_input(
+    client_for, chapter, member
+):
+    open_week(chapter)
+    colleague = factories.member(chapter)
+    page = _thank(client_for(member), chapter, colleague, "0")
+    text = page.content.decode()
+    assert page.status_code == 400
+    assert "enter an amount above 0" in text and "Kitchen refit" in text
+    assert not ThankYou.objects.exists()
+
+
+def test_a_tyfcb_ten_times_the_chapter_largest_asks_to_confirm_and_keeps_what_was_typed(
+    client_for, chapter, member
+):
+    open_week(chapter)
+    colleague = factories.member(chapter)
+    client = client_for(member)
+    assert _thank(client, chapter, colleague, "1000").status_code == 302
+    assert services.tyfcb_confirm_above(chapter) == Decimal("10000.00")
+    asked = _thank(client, chapter, colleague, "999999999999")
+    text = asked.content.decode()
+    assert asked.status_code == 400
+    assert "far above this chapter" in text and 'name="amount_confirmed"' in text
+    assert 'value="999999999999"' in text and "Kitchen refit" in text
+    assert ThankYou.objects.count() == 1
+    assert _thank(client, chapter, colleague, "10000").status_code == 302  # at the limit
+    confirmed = _thank(client, chapter, colleague, "999999999999", amount_confirmed="on")
+    assert confirmed.status_code == 302
+    assert ThankYou.objects.order_by("-amount").first().amount == Decimal("999999999999")
+
+
+def test_a_new_chapter_confirms_above_a_fixed_figure_and_a_chapter_may_set_its_own(chapter):
+    assert services.tyfcb_confirm_above(chapter) == services.NEW_CHAPTER_TYFCB_CONFIRM_ABOVE
+    chapter.tyfcb_confirm_above = Decimal("2500")
+    assert services.tyfcb_confirm_above(chapter) == Decimal("2500")
