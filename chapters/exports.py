@@ -200,9 +200,11 @@ def _imported(ids) -> Iterator[list]:
         elif slip_kind == kind.REFERRAL_RECEIVED:
             row = [other, member, "Referral", tier_label, ""]
         elif slip_kind == kind.TYFCB_CREDITED:
-            row = [other, member, "TYFCB", "", amount]
+            row = ["", member, "TYFCB", "", amount]  # who thanked is never named
         elif slip_kind == kind.TYFCB_THANKED:
-            row = [member, other, "TYFCB", "", amount]
+            row = ["", other, "TYFCB", "", amount]
+        elif slip_kind == kind.ONE_TO_ONE_MET:
+            row = [other, member, "One-to-One", "", ""]
         else:
             row = [member, other, "One-to-One", "", ""]
         yield [*row, "", f"Week: {week.isoformat()}" + (f"; {text}" if text else "")]

@@ -137,6 +137,10 @@ class Chapter(models.Model):
     thank_you_names_thanker = models.BooleanField(
         default=False, help_text="Whether the giver is told who thanked them for closed business."
     )
+    decimal_comma = models.BooleanField(
+        default=False,
+        help_text="Amounts are written 1.234,56 (a comma before the cents), as in Germany.",
+    )
     tyfcb_confirm_above = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(1)],
@@ -275,6 +279,8 @@ class ImportedSlip(models.Model):
         REFERRAL_GIVEN = "referral_given", "Referral given"
         REFERRAL_RECEIVED = "referral_received", "Referral received"
         ONE_TO_ONE = "one_to_one", "One-to-one"
+        # Logged by the member of the other chapter: our member is the one met (To).
+        ONE_TO_ONE_MET = "one_to_one_met", "One-to-one (met with)"
         TYFCB_CREDITED = "tyfcb_credited", "TYFCB credited"
         TYFCB_THANKED = "tyfcb_thanked", "TYFCB thanked"
 
@@ -300,7 +306,7 @@ class ImportedSlip(models.Model):
             models.CheckConstraint(condition=Q(amount__gte=0), name="imported_slip_amount_valid"),
             models.CheckConstraint(
                 condition=Q(kind__in=["referral_given", "referral_received", "one_to_one",
-                                      "tyfcb_credited", "tyfcb_thanked"]),
+                                      "one_to_one_met", "tyfcb_credited", "tyfcb_thanked"]),
                 name="imported_slip_kind_valid",
             ),
             models.CheckConstraint(

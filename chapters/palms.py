@@ -144,7 +144,7 @@ def _sources() -> list[tuple]:
           "RGO": one_if(Q(kind=kind.REFERRAL_GIVEN) & outside),
           "RRI": one_if(Q(kind=kind.REFERRAL_RECEIVED) & inside),
           "RRO": one_if(Q(kind=kind.REFERRAL_RECEIVED) & outside),
-          "one_to_ones": one_if(Q(kind=kind.ONE_TO_ONE)),
+          "one_to_ones": one_if(Q(kind__in=[kind.ONE_TO_ONE, kind.ONE_TO_ONE_MET])),
           "TYFCB": Case(When(kind=kind.TYFCB_CREDITED, then=F("amount")), default=0,
                         output_field=DecimalField(max_digits=14, decimal_places=2))}),
     ]

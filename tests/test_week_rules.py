@@ -7,10 +7,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from chapters import imports
 from chapters.exports import slips_table
+from chapters.models import ImportedSlip
 from chapters.palms import palms_rows
 from chapters.scoring import member_lights
 from meetings import services as meeting_services
@@ -19,7 +22,7 @@ from members import membership
 from members import services as member_services
 from members.models import Member
 from referrals import services
-from referrals.models import CEU, Referral, SlipCorrection, ThankYou
+from referrals.models import CEU, OneToOne, Referral, SlipCorrection, ThankYou
 from tests import factories
 from tests.referrals_world import complete, one_of_each, open_week
 
@@ -299,3 +302,132 @@ def test_a_new_chapter_confirms_above_a_fixed_figure_and_a_chapter_may_set_its_o
     assert services.tyfcb_confirm_above(chapter) == services.NEW_CHAPTER_TYFCB_CONFIRM_ABOVE
     chapter.tyfcb_confirm_above = Decimal("2500")
     assert services.tyfcb_confirm_above(chapter) == Decimal("2500")
+
+
+# --- 5. Imports that never misread ----------------------------------------------------------
+
+AUDIT_HEADER = "From,To,Slip Type,Inside/Outside,TYFCB,CEU Credits,Detail\n"
+
+
+def _import(chapter, content: str, *, week=None, kind="slips", name="slips.csv"):
+    batch = imports.batch_create(chapter=chapter, kind=kind, filename=name,
+                                 content=content.encode())
+    return imports.plan_batch(batch, week=week), batch
+
+
+@pytest.fixture
+def berlin(db):
+    chapter = factories.chapter("Berlin Mitte", time_zone="Europe/Berlin", currency="EUR",
+                                decimal_comma=True)
+    return chapter, factories.member(chapter, first_name="Anna", last_name="Adler"), \
+        factories.member(chapter, first_name="Bernd", last_name="Bauer")
+
+
+def test_1_250_75_in_a_german_locale_chapter_is_one_thousand_two_hundred_and_fifty(berlin):
+    chapter, anna, bernd = berlin
+    content = AUDIT_HEADER + (
+        'Anna Adler,Bernd Bauer,TYFCB,,"1.250,75",,Week: 2026-01-07\n'
+        'Anna Adler,Bernd Bauer,TYFCB,,"€ 2.000,00",,Week: 2026-01-07\n'
+        'Anna Adler,Bernd Bauer,TYFCB,,"1.250",,Week: 2026-01-07\n'
+    )
+    plan, batch = _import(chapter, content)
+    assert [row["amount"] for row in plan.new] == ["1250.75", "2000.00"]
+    [unclear] = plan.skipped
+    assert "'1.250' could be 1250 or 1.250" in unclear["reason"]
+    imports.import_batch(batch=batch)
+    assert sorted(ThankYou.objects.values_list("amount", flat=True)) == [
+        Decimal("1250.75"), Decimal("2000.00")]
+
+
+def test_the_preview_flags_an_ambiguous_amount(client_for, chapter):
+    president = factories.member(chapter, roles=("president",), first_name="Pia",
+                                 last_name="President")
+    factories.member(chapter, first_name="Ben", last_name="Baker")
+    client = client_for(president)
+    response = client.post(reverse("reports_import", args=[chapter.slug]), {
+        "kind": "slips", "file": SimpleUploadedFile("s.csv", (
+            AUDIT_HEADER + "Pia President,Ben Baker,TYFCB,,\"1,250\",,Week: 2026-01-07\n"
+        ).encode())})
+    preview = client.get(response.url).content.decode()
+    assert "could be 1250 or 1.250" in preview
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("1,250.75", "1250.75"), ("$1,250,000", "1250000.00"), ("1250,5", "1250.50"),
+    ("99.95", "99.95"), ("1 250,75", "1250.75"),
+])
+def test_amounts_in_either_convention_are_read_exactly(written, read):
+    assert str(imports.parse_amount(written)) == read
+
+
+def test_a_recurring_one_to_one_imported_for_two_weeks_imports_twice(chapter):
+    factories.member(chapter, first_name="Alice", last_name="Archer")
+    factories.member(chapter, first_name="Ben", last_name="Baker")
+    content = AUDIT_HEADER + "Alice Archer,Ben Baker,One-to-One,,,,Coffee\n"
+    first_week, second_week = datetime.date(2026, 1, 7), datetime.date(2026, 1, 14)
+    _, batch = _import(chapter, content)
+    assert imports.import_batch(batch=batch, week=first_week).imported == 1
+    plan, batch = _import(chapter, content)
+    plan = imports.plan_batch(batch, week=second_week)
+    assert len(plan.new) == 1
+    assert imports.import_batch(batch=batch, week=second_week).imported == 1
+    again = imports.import_batch(
+        batch=_import(chapter, content)[1], week=second_week)
+    assert again.imported == 0
+    assert sorted(OneToOne.objects.values_list("meeting__local_date", flat=True)) == [
+        first_week, second_week]
+
+
+@pytest.mark.parametrize("slips_first", [True, False])
+def test_a_moved_thursday_meetings_slips_land_on_it_whatever_the_import_order(
+    chapter, slips_first
+):
+    factories.member(chapter, first_name="Alice", last_name="Archer")
+    factories.member(chapter, first_name="Ben", last_name="Baker")
+    thursday = datetime.date(2026, 1, 8)  # the Wednesday chapter met on Thursday that week
+    slips = AUDIT_HEADER + "Alice Archer,Ben Baker,Referral,Tier 1 (inside),,,Week: 2026-01-08\n"
+    matrix = "First Name,Last Name,2026-01-08\nAlice,Archer,P\nBen,Baker,L\n"
+    steps = [("slips", slips), ("attendance", matrix)]
+    for kind, content in steps if slips_first else reversed(steps):
+        imports.import_batch(batch=_import(chapter, content, kind=kind)[1])
+    [meeting] = Meeting.objects.filter(chapter=chapter)
+    assert meeting.local_date == thursday
+    assert Referral.objects.get().meeting == meeting
+    assert Attendance.objects.filter(meeting=meeting).count() == 2
+
+
+def test_a_transferred_members_later_slips_are_not_credited_to_the_old_membership(
+    time_machine, chapter, other_chapter, president
+):
+    mover = factories.member(chapter, first_name="Max", last_name="Mover")
+    factories.member(chapter, first_name="Ben", last_name="Baker")
+    time_machine.move_to(datetime.datetime(2026, 2, 1, 12, tzinfo=datetime.UTC), tick=False)
+    membership.membership_transfer(member=mover, to_chapter=other_chapter, by=president.user)
+    content = AUDIT_HEADER + (
+        "Max Mover,Ben Baker,Referral,Tier 1 (inside),,,Week: 2026-01-07\n"
+        "Max Mover,Ben Baker,Referral,Tier 1 (inside),,,Week: 2026-02-04\n"
+    )
+    imports.import_batch(batch=_import(chapter, content)[1])
+    before = Referral.objects.get()
+    assert (before.giver_id, before.meeting.local_date) == (mover.pk, datetime.date(2026, 1, 7))
+    after = ImportedSlip.objects.get()
+    assert (after.kind, after.counterpart_name) == (ImportedSlip.Kind.REFERRAL_RECEIVED,
+                                                    "Max Mover")
+
+
+def test_a_one_sided_one_to_one_keeps_from_and_to(chapter):
+    factories.member(chapter, first_name="Ben", last_name="Baker")
+    content = AUDIT_HEADER + (
+        "Olga Outsider,Ben Baker,One-to-One,,,,Week: 2026-01-07\n"
+        "Ben Baker,Olga Outsider,One-to-One,,,,Week: 2026-01-07\n"
+    )
+    imports.import_batch(batch=_import(chapter, content)[1])
+    rows = list(slips_table(chapter=chapter, start=datetime.date(2026, 1, 7),
+                            end=datetime.date(2026, 1, 7)))
+    assert sorted(row[:3] for row in rows[1:]) == [
+        ["Ben Baker", "Olga Outsider", "One-to-One"],
+        ["Olga Outsider", "Ben Baker", "One-to-One"],
+    ]
+    [row] = palms_rows(chapter=chapter, start=datetime.date(2026, 1, 7),
+                       end=datetime.date(2026, 1, 7))
+    assert row.one_to_ones == 2
