@@ -6,11 +6,12 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from chapters.freshness import chapters_changed, members_changed
 from chapters.models import Chapter, Classification, ImportedSlip
+from chapters.palms import palms_rows, palms_totals
 from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
 from members.models import Member, User
 from referrals.models import CEU, OneToOne, Referral, SlipCorrection, Testimonial, ThankYou
@@ -572,7 +573,7 @@ def attendance_mark_rest(*, meeting: Meeting, by: User) -> int:
         return _fill_unmarked(meeting=meeting, by=by, active_code=Palms.ABSENT)
 
 
-def _owing_a_mark(meeting: Meeting):
+def members_owing_a_mark(meeting: Meeting):
     """Current members who belonged to the chapter when the meeting started."""
     return (
         Member.objects.current()
@@ -583,7 +584,7 @@ def _owing_a_mark(meeting: Meeting):
 
 def _fill_unmarked(*, meeting: Meeting, by: User, active_code: str | None) -> int:
     unmarked = list(
-        _owing_a_mark(meeting)
+        members_owing_a_mark(meeting)
         .exclude(Exists(Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))))
         .values_list("pk", "status")
     )
@@ -691,7 +692,7 @@ def attendance_summary(meeting: Meeting) -> dict:
         **{code: Count("pk", filter=Q(code=code)) for code in Palms.values}
     )
     counts["unmarked"] = (
-        _owing_a_mark(meeting)
+        members_owing_a_mark(meeting)
         .exclude(Exists(Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))))
         .count()
     )
@@ -705,7 +706,7 @@ def attendance_sheet(meeting: Meeting):
     Each carries `mark` (this meeting's row, or None).
     """
     marked = Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))
-    owing = _owing_a_mark(meeting).values("pk")
+    owing = members_owing_a_mark(meeting).values("pk")
     members = list(
         Member.objects.for_chapter(meeting.chapter_id)
         .filter(Q(pk__in=owing) | Exists(marked))
@@ -893,28 +894,37 @@ def absence_notices_send(*, meeting_id: int) -> int:
 
 
 def report_numbers(meeting: Meeting) -> dict:
-    """The week's provisional (Draft) or final (Completed) numbers, each tally one SQL query."""
-    numbers = {"attendance": attendance_summary(meeting)}
-    numbers["referrals"] = Referral.objects.filter(meeting=meeting).aggregate(
-        inside=Count("pk", filter=Q(tier="inside")),
-        outside=Count("pk", filter=Q(tier="outside")),
-        total=Count("pk"),
-    )
-    numbers["referrals"]["received_from_other_chapters"] = (
-        Referral.objects.filter(receiver_meeting=meeting).exclude(meeting=meeting).count()
-    )
-    numbers["tyfcb"] = ThankYou.objects.filter(meeting=meeting).aggregate(
-        count=Count("pk"), total=Sum("amount", default=0)
-    )
-    numbers["one_to_ones"] = OneToOne.objects.filter(
-        Q(meeting=meeting) | Q(met_with_meeting=meeting)
-    ).count()
-    numbers["ceus"] = CEU.objects.filter(meeting=meeting).aggregate(
-        count=Count("pk"), credits=Sum("credits", default=0)
-    )
-    numbers["testimonials"] = Testimonial.objects.filter(meeting=meeting).count()
-    numbers["visitors"] = Visitor.objects.filter(meeting=meeting, attended=True).count()
-    return numbers
+    """The week's provisional (Draft) or final (Completed) numbers. Every member figure is the
+    PALMS summary's own (chapters/palms.py, one definition per figure), totalled over the
+    chapter's members; the few counts of slips rather than members are named so."""
+    week = palms_totals(palms_rows(
+        chapter=meeting.chapter, start=meeting.local_date, end=meeting.local_date,
+        include_provisional=True,
+    ))
+    return {
+        "attendance": attendance_summary(meeting),
+        "palms": week,
+        "referrals": {
+            "inside": week.RGI,
+            "outside": week.RGO,
+            "total": week.RGI + week.RGO,
+            "received_from_other_chapters": Referral.objects.filter(receiver_meeting=meeting)
+            .exclude(meeting=meeting)
+            .count(),
+        },
+        "tyfcb": {"total": week.TYFCB},
+        # PALMS counts a one-to-one for each member who met; the slips are half as many when
+        # both are of the chapter.
+        "one_to_ones": week.one_to_ones,
+        "one_to_one_slips": OneToOne.objects.filter(
+            Q(meeting=meeting) | Q(met_with_meeting=meeting)
+        ).count(),
+        "ceus": {"credits": week.CEU},
+        "testimonials": week.T,
+        # V counts the visitors members brought; the meeting may have had others.
+        "visitors": week.V,
+        "visitors_at_meeting": Visitor.objects.filter(meeting=meeting, attended=True).count(),
+    }
 
 
 def report_complete(

@@ -738,8 +738,7 @@ def meeting_report(request, access, meeting_id):
     notices = AbsenceNotice.objects.filter(meeting=meeting).select_related("member__user")
     corrections = SlipCorrection.objects.filter(meeting=meeting).select_related("changed_by")
     unmarked = (
-        Member.objects.current()
-        .for_chapter(access.chapter)
+        services.members_owing_a_mark(meeting)
         .exclude(Exists(Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))))
         .select_related("user")
     )

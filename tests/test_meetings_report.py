@@ -67,10 +67,11 @@ def test_report_numbers_count_the_weeks_slips(week, president, member):
     assert numbers["attendance"]["L"] == 1 and numbers["attendance"]["unmarked"] == 1
     assert numbers["referrals"]["inside"] == 2 and numbers["referrals"]["outside"] == 2
     assert numbers["tyfcb"]["total"] == Decimal("501.00")
-    assert numbers["one_to_ones"] == 2
+    # Two one-to-one slips between two members of the chapter: four in PALMS, one for each.
+    assert numbers["one_to_ones"] == 4 and numbers["one_to_one_slips"] == 2
     assert numbers["ceus"]["credits"] == 4
     assert numbers["testimonials"] == 2
-    assert numbers["visitors"] == 2
+    assert numbers["visitors"] == 2 and numbers["visitors_at_meeting"] == 2
 
 
 def test_draft_report_shows_live_provisional_numbers(client_for, president, member, week):
