@@ -617,6 +617,8 @@ def attendance_check_in(
     now = now or timezone.now()
     if member.chapter_id != meeting.chapter_id or not member.holds_classification:
         raise MeetingError("Only the chapter's members can check in.")
+    if not member.belonged_at(local_date=meeting.local_date, starts_at=meeting.starts_at):
+        raise MeetingError("You joined after this meeting started: it has no mark for you.")
     if now < meeting.checkin_opens_at():
         opens = meeting.checkin_opens_at().astimezone(meeting.chapter.zone)
         raise MeetingError(f"Check-in opens at {opens:%H:%M} on {opens:%A %-d %B}.")

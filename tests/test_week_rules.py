@@ -188,12 +188,15 @@ def test_a_member_joining_at_0710_owes_no_mark_for_the_0700_meeting(
                                      by=vice_president.user)
     sheet = client_for(vice_president).get(reverse("attendance", args=[chapter.slug, meeting.pk]))
     assert "Nora Newcomer" not in sheet.content.decode()
+    newcomer = Member.objects.get(pk=newcomer.pk)
+    with pytest.raises(meeting_services.MeetingError, match="joined after this meeting"):
+        meeting_services.attendance_check_in(meeting=meeting, member=newcomer)
     assert meeting_services.attendance_mark_rest(meeting=meeting, by=vice_president.user) == 1
     meeting_services.report_complete(meeting=meeting, by=vice_president.user)
     assert not Attendance.objects.filter(member=newcomer).exists()
     with pytest.raises(meeting_services.MeetingError, match="not a member when"):
-        meeting_services.attendance_correct(meeting=meeting, member=Member.objects.get(
-            pk=newcomer.pk), code="A", by=vice_president.user, reason="Forgot her")
+        meeting_services.attendance_correct(meeting=meeting, member=newcomer, code="A",
+                                            by=vice_president.user, reason="Forgot her")
 
 
 def test_a_new_york_member_joining_at_2010_local_on_31_march_joined_on_31_march(
