@@ -195,6 +195,8 @@ def meeting_status(request, access, meeting_id):
         )
     except services.SlipsWouldMove as moving:
         # Asked again with the count, keeping the status and note chosen.
+        if note is None:
+            form.cleaned_data["note"] = meeting.note
         return render(
             request,
             "meetings/meeting_edit.html",
