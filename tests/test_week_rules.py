@@ -22,6 +22,7 @@ from members import membership
 from members import services as member_services
 from members.models import Member
 from referrals import services
+from referrals.dashboard import my_numbers
 from referrals.models import CEU, OneToOne, Referral, SlipCorrection, ThankYou
 from tests import factories
 from tests.referrals_world import complete, one_of_each, open_week
@@ -148,6 +149,8 @@ def test_a_slip_logged_three_hours_after_the_meeting_counts_for_the_following_we
         giver=member, receiver=receiver, tier="inside", temperature=2, token=uuid.uuid4()
     )
     assert referral.meeting == next_week
+    this_week_numbers = my_numbers(member, this_week.local_date)[0]
+    assert this_week_numbers.end == next_week.local_date and this_week_numbers.row.RGI == 1
 
 
 def test_a_slip_logged_during_the_meeting_counts_for_it(time_machine, chapter, member):
