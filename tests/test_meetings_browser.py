@@ -10,8 +10,10 @@ from django.utils import timezone
 from meetings import services
 from meetings.models import Attendance
 from members.models import Role
+from referrals.models import Referral, SlipCorrection
 from tests import factories
 from tests.conftest import browser_login
+from tests.referrals_world import open_week, referral
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -134,9 +136,6 @@ def test_visitor_host_sees_a_taken_classification_at_once(browser_page, door):
 
 
 def test_cancelling_a_week_with_slips_is_confirmed_on_a_phone(browser_page, transactional_db):
-    from referrals.models import Referral, SlipCorrection
-    from tests.referrals_world import open_week, referral
-
     chapter = factories.chapter("Cancel Chapter")
     president = factories.member(chapter, roles=(Role.PRESIDENT,), email="cancel@example.test")
     week = open_week(chapter)
