@@ -67,6 +67,10 @@ def test_cancelling_a_week_with_slips_says_how_many_move_then_moves_them_on_conf
     assert all(move.meeting == following and move.changed_by == president.user
                for move in moves)
     assert moves.first().before == {"meeting": week.local_date.isoformat()}
+    record = client.get(reverse("slip_corrections", args=[chapter.slug])).content.decode()
+    assert f"meeting: {week.local_date.isoformat()} → {following.local_date.isoformat()}" in (
+        record
+    )
     complete(following)
     rows = {row.member_id: row for row in palms_rows(
         chapter=chapter, start=week.local_date, end=following.local_date)}
