@@ -35,6 +35,7 @@ from meetings.models import Attendance, Meeting, Palms, Visitor
 from meetings.services import meeting_times
 from members.models import Member
 from referrals.models import CEU, OneToOne, Referral, Testimonial, ThankYou, Tier
+from referrals.services import tyfcb_confirm_above
 
 logger = logging.getLogger(__name__)
 
@@ -473,6 +474,9 @@ class Plan:
     matched: dict[str, str] = field(default_factory=dict)
     unmatched: dict[str, str] = field(default_factory=dict)
     one_sided: int = 0
+    # TYFCB rows far above the chapter's usual amounts, shown for a check before importing.
+    large: list[dict] = field(default_factory=list)
+    large_above: Decimal | None = None
 
     @property
     def total(self) -> int:
@@ -600,6 +604,10 @@ def plan_batch(batch: ImportBatch, *, week: datetime.date | None = None) -> Plan
         else:
             plan.new.append(row)
             plan.one_sided += bool(row.get("one_sided"))
+    if batch.kind == ImportBatch.Kind.SLIPS:
+        plan.large_above = tyfcb_confirm_above(chapter)
+        plan.large = [row for row in plan.new if row["type"] == "tyfcb"
+                      and Decimal(row["amount"]) > plan.large_above]
     return plan
 
 

@@ -362,6 +362,23 @@ def test_the_preview_flags_an_ambiguous_amount(client_for, chapter):
     assert "could be 1250 or 1.250" in preview
 
 
+def test_the_preview_asks_to_check_an_imported_tyfcb_far_above_the_chapter_usual(
+    client_for, chapter
+):
+    president = factories.member(chapter, roles=("president",), first_name="Pia",
+                                 last_name="President")
+    factories.member(chapter, first_name="Ben", last_name="Baker")
+    client = client_for(president)
+    response = client.post(reverse("reports_import", args=[chapter.slug]), {
+        "kind": "slips", "file": SimpleUploadedFile("s.csv", (
+            AUDIT_HEADER + "Pia President,Ben Baker,TYFCB,,999999999999,,Week: 2026-01-07\n"
+            "Pia President,Ben Baker,TYFCB,,1200,,Week: 2026-01-07\n"
+        ).encode())})
+    preview = client.get(response.url).content.decode()
+    assert "Check 1 TYFCB amount far above this chapter" in preview
+    assert "Line 2: Pia President → Ben Baker, GBP 999999999999.00" in preview
+
+
 @pytest.mark.parametrize(("written", "read"), [
     ("1,250.75", "1250.75"), ("$1,250,000", "1250000.00"), ("1250,5", "1250.50"),
     ("99.95", "99.95"), ("1 250,75", "1250.75"),
