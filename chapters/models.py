@@ -116,8 +116,26 @@ class Chapter(models.Model):
         help_text="Local hour on the day after the meeting when tallies go out if no one "
         "completed the report.",
     )
+    # The official rule: a slip passed after the close of the meeting counts the following
+    # week. Some chapters keep a week open for slips until its report is completed.
+    slips_until_report_completed = models.BooleanField(
+        default=False,
+        help_text="Slips logged after the meeting count for it until its report is completed "
+        "(otherwise they count for the following meeting).",
+    )
+    # TYFCB is anonymous to the giver, as in the official reports, unless the chapter chooses.
     thank_you_names_thanker = models.BooleanField(
-        default=True, help_text="Whether the giver is told who thanked them for closed business."
+        default=False, help_text="Whether the giver is told who thanked them for closed business."
+    )
+    decimal_comma = models.BooleanField(
+        default=False,
+        help_text="Amounts are written 1.234,56 (a comma before the cents), as in Germany.",
+    )
+    tyfcb_confirm_above = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="A TYFCB above this asks the member to confirm the amount. Empty: ten times "
+        "the chapter's largest TYFCB of the last 12 months.",
     )
     traffic_light_rule_set = models.ForeignKey(
         TrafficLightRuleSet, null=True, blank=True, on_delete=models.SET_NULL

@@ -45,6 +45,9 @@ class MeetingStatusForm(forms.Form):
         ]
     )
     note = forms.CharField(max_length=255, required=False)
+    move_confirmed = forms.BooleanField(
+        required=False, label="Move this week's slips and visitors to the next meeting held"
+    )
 
 
 class AgendaForm(forms.Form):

@@ -150,6 +150,24 @@ class Meeting(models.Model):
         return self.report_status == Meeting.ReportStatus.COMPLETED
 
     @property
+    def slips_locked(self) -> bool:
+        """Whether this week's slips are locked: once its report is completed, or, for a week
+        that stays cancelled or a holiday, once the next meeting held is completed."""
+        if self.is_completed:
+            return True
+        if self.counts_for_attendance:
+            return False
+        following = (
+            Meeting.objects.for_chapter(self.chapter_id)
+            .counted()
+            .filter(local_date__gt=self.local_date)
+            .order_by("local_date")
+            .values_list("report_status", flat=True)
+            .first()
+        )
+        return following == Meeting.ReportStatus.COMPLETED
+
+    @property
     def counts_for_attendance(self) -> bool:
         return self.status not in (Meeting.Status.CANCELLED, Meeting.Status.HOLIDAY)
 

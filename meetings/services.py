@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -178,52 +178,22 @@ def meeting_to_act_on(chapter: Chapter, now: datetime.datetime | None = None) ->
     return next_meeting(chapter, now)
 
 
-@dataclass
-class WeekTasks:
-    """What is left to do for one meeting's weekly report, and the one thing to do next."""
-
-    meeting: Meeting
-    numbers: dict
-    started: bool
-    next_action: str  # "attendance", "report" or "" when nothing is left
-
-    @property
-    def unmarked(self) -> int:
-        return self.numbers["attendance"]["unmarked"]
-
-    @property
-    def slips(self) -> int:
-        numbers = self.numbers
-        return (numbers["referrals"]["total"] + numbers["tyfcb"]["count"]
-                + numbers["one_to_ones"] + numbers["ceus"]["count"] + numbers["testimonials"])
-
-
-def week_tasks(meeting: Meeting, now: datetime.datetime | None = None) -> WeekTasks:
-    """The leader's checklist for a meeting: take attendance, add visitors, check the slips,
-    complete the report."""
-    now = now or timezone.now()
-    numbers = report_numbers(meeting)
-    if meeting.is_completed or not meeting.counts_for_attendance:
-        action = ""
-    elif numbers["attendance"]["unmarked"]:
-        action = "attendance"
-    else:
-        action = "report"
-    return WeekTasks(meeting=meeting, numbers=numbers, started=meeting.starts_at <= now,
-                     next_action=action)
-
-
 def meeting_for_slip(chapter: Chapter, now: datetime.datetime | None = None) -> Meeting:
-    """The meeting a slip logged now counts for: the chapter's first meeting from today on
-    that will be held and whose weekly report is still a draft (scheduled if need be)."""
+    """The meeting a slip logged now counts for: the chapter's first meeting that will be held,
+    whose weekly report is still a draft and that has not ended (the official cut-off: a slip
+    passed after the close counts next week), scheduled if need be. A chapter that keeps
+    slips open until the report is completed counts them for a meeting of today on."""
     now = now or timezone.now()
-    today = now.astimezone(chapter.zone).date()
+    if chapter.slips_until_report_completed:
+        still_open = Q(local_date__gte=now.astimezone(chapter.zone).date())
+    else:
+        still_open = Q(ends_at__gt=now)
     meeting = _first_keeping_the_schedule(
         chapter,
         now,
         lambda: Meeting.objects.for_chapter(chapter)
         .counted()
-        .filter(local_date__gte=today, report_status=Meeting.ReportStatus.DRAFT)
+        .filter(still_open, report_status=Meeting.ReportStatus.DRAFT)
         .order_by("local_date")
         .first(),
     )
@@ -235,14 +205,129 @@ def meeting_for_slip(chapter: Chapter, now: datetime.datetime | None = None) -> 
 # --- Changing a meeting -------------------------------------------------------------------
 
 
-def meeting_set_status(*, meeting: Meeting, status: str, note: str | None = None) -> Meeting:
-    """Cancel a meeting, make it a holiday, or put it back on; members see it at once."""
+class SlipsWouldMove(MeetingError):
+    """Cancelling (or a holiday) would move the week's slips: the leader confirms first."""
+
+    def __init__(self, *, slips: int, visitors: int, to: Meeting):
+        self.slips, self.visitors, self.to = slips, visitors, to
+        what = f"{slips} slip{'s' if slips != 1 else ''}"
+        if visitors:
+            what += f" and {visitors} visitor{'s' if visitors != 1 else ''}"
+        super().__init__(
+            f"This week has {what}: they will move to the meeting of "
+            f"{to.local_date:%A %-d %B %Y}, so they still count. Confirm to go ahead."
+        )
+
+
+# Every slip that counts for a meeting, with each of its fields that can point at one, and the
+# kind as the corrections record names it.
+_SLIP_MEETING_FIELDS = [
+    ("referral", Referral, ("meeting", "receiver_meeting")),
+    ("thank-you", ThankYou, ("meeting", "credited_meeting")),
+    ("one-to-one", OneToOne, ("meeting", "met_with_meeting")),
+    ("ceu", CEU, ("meeting",)),
+    ("testimonial", Testimonial, ("meeting",)),
+    ("visitor", Visitor, ("meeting",)),
+]
+
+
+def slip_kind_register(kind: str, model, fields: tuple[str, ...]) -> None:
+    """A kind of slip kept by a higher layer (reports' imported slips) that counts for a
+    meeting: it moves with the week's other slips when the week is cancelled."""
+    _SLIP_MEETING_FIELDS.insert(-1, (kind, model, fields))
+
+
+def _slips_of(meeting: Meeting):
+    """(kind, model, the fields pointing at the meeting, the slips) for each kind of slip."""
+    for kind, model, fields in _SLIP_MEETING_FIELDS:
+        on_it = Q()
+        for name in fields:
+            on_it |= Q(**{name: meeting})
+        yield kind, model, fields, model.objects.filter(on_it)
+
+
+def meeting_slip_counts(meeting: Meeting) -> tuple[int, int]:
+    """How many slips, and how many visitors, count for this meeting (either side of a slip
+    between two chapters)."""
+    slips = visitors = 0
+    for kind, _model, _fields, rows in _slips_of(meeting):
+        if kind == "visitor":
+            visitors += rows.count()
+        else:
+            slips += rows.count()
+    return slips, visitors
+
+
+def meeting_next_held(meeting: Meeting, now: datetime.datetime | None = None) -> Meeting:
+    """The chapter's next meeting after this one that takes place with its report still open:
+    where a cancelled or holiday week's slips go (scheduled if need be)."""
+    now = now or timezone.now()
+    found = _first_keeping_the_schedule(
+        meeting.chapter,
+        now,
+        lambda: Meeting.objects.for_chapter(meeting.chapter_id)
+        .counted()
+        .filter(local_date__gt=meeting.local_date, report_status=Meeting.ReportStatus.DRAFT)
+        .exclude(pk=meeting.pk)
+        .order_by("local_date")
+        .first(),
+    )
+    if found is None:
+        raise MeetingError(f"{meeting.chapter} has no later meeting to take this week's slips.")
+    return found
+
+
+def _slips_move(*, meeting: Meeting, to: Meeting, by: User | None, why: str) -> int:
+    """Move every slip (and visitor) of `meeting` to `to`, one correction record each."""
+    records, moved = [], 0
+    before = {"meeting": meeting.local_date.isoformat()}
+    after = {"meeting": to.local_date.isoformat()}
+    for kind, model, fields, rows in _slips_of(meeting):
+        ids = list(rows.values_list("pk", flat=True))
+        for name in fields:
+            model.objects.filter(pk__in=ids, **{name: meeting}).update(**{name: to})
+        records += [
+            SlipCorrection(
+                slip_type=kind, slip_id=pk, action=SlipCorrection.Action.MOVED, meeting=to,
+                changed_by=by, reason=why, before=before, after=after,
+            )
+            for pk in ids
+        ]
+        moved += len(ids)
+    SlipCorrection.objects.bulk_create(records)
+    return moved
+
+
+def meeting_set_status(
+    *,
+    meeting: Meeting,
+    status: str,
+    note: str | None = None,
+    by: User | None = None,
+    move_confirmed: bool = False,
+) -> Meeting:
+    """Cancel a meeting, make it a holiday, or put it back on; members see it at once.
+
+    A week's slips always count for a meeting that takes place: cancelling a week that has
+    slips moves them (and its visitors) to the next meeting held, once the leader confirms
+    (`SlipsWouldMove` says how many). Each move is in the corrections record."""
     if status not in (Meeting.Status.SCHEDULED, Meeting.Status.CANCELLED, Meeting.Status.HOLIDAY):
         raise MeetingError("Choose cancelled, holiday or scheduled.")
     with transaction.atomic():
-        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        locked = Meeting.objects.select_for_update().select_related("chapter").get(pk=meeting.pk)
         if locked.is_completed:
             raise MeetingError("This week's report is completed: the meeting can no longer change.")
+        if status != Meeting.Status.SCHEDULED and locked.status != status:
+            slips, visitors = meeting_slip_counts(locked)
+            if slips or visitors:
+                to = meeting_next_held(locked)
+                if not move_confirmed:
+                    raise SlipsWouldMove(slips=slips, visitors=visitors, to=to)
+                label = Meeting.Status(status).label.lower()
+                _slips_move(
+                    meeting=locked, to=to, by=by,
+                    why=f"The meeting of {locked.local_date:%-d %B %Y} became {label}.",
+                )
         locked.status = status
         fields = ["status"]
         if note is not None:
@@ -432,6 +517,10 @@ def _checked_mark(meeting: Meeting, member: Member, code: str, substitute_name: 
         raise MeetingError("Name the substitute.")
     if member.chapter_id != meeting.chapter_id:
         raise MeetingError(f"{member.full_name} is not a member of {meeting.chapter}.")
+    if not member.belonged_at(local_date=meeting.local_date, starts_at=meeting.starts_at):
+        raise MeetingError(
+            f"{member.full_name} was not a member when this meeting started: they have no mark."
+        )
     return substitute_name if code == Palms.SUBSTITUTE else ""
 
 
@@ -508,10 +597,18 @@ def attendance_mark_rest(*, meeting: Meeting, by: User) -> int:
         return _fill_unmarked(meeting=meeting, by=by, active_code=Palms.ABSENT)
 
 
-def _fill_unmarked(*, meeting: Meeting, by: User, active_code: str | None) -> int:
-    unmarked = list(
+def members_owing_a_mark(meeting: Meeting):
+    """Current members who belonged to the chapter when the meeting started."""
+    return (
         Member.objects.current()
         .for_chapter(meeting.chapter_id)
+        .belonging_at(local_date=meeting.local_date, starts_at=meeting.starts_at)
+    )
+
+
+def _fill_unmarked(*, meeting: Meeting, by: User, active_code: str | None) -> int:
+    unmarked = list(
+        members_owing_a_mark(meeting)
         .exclude(Exists(Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))))
         .values_list("pk", "status")
     )
@@ -543,6 +640,8 @@ def attendance_check_in(
     now = now or timezone.now()
     if member.chapter_id != meeting.chapter_id or not member.holds_classification:
         raise MeetingError("Only the chapter's members can check in.")
+    if not member.belonged_at(local_date=meeting.local_date, starts_at=meeting.starts_at):
+        raise MeetingError("You joined after this meeting started: it has no mark for you.")
     if now < meeting.checkin_opens_at():
         opens = meeting.checkin_opens_at().astimezone(meeting.chapter.zone)
         raise MeetingError(f"Check-in opens at {opens:%H:%M} on {opens:%A %-d %B}.")
@@ -617,8 +716,7 @@ def attendance_summary(meeting: Meeting) -> dict:
         **{code: Count("pk", filter=Q(code=code)) for code in Palms.values}
     )
     counts["unmarked"] = (
-        Member.objects.current()
-        .for_chapter(meeting.chapter_id)
+        members_owing_a_mark(meeting)
         .exclude(Exists(Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))))
         .count()
     )
@@ -626,14 +724,16 @@ def attendance_summary(meeting: Meeting) -> dict:
 
 
 def attendance_sheet(meeting: Meeting):
-    """The members to mark: every current member, plus anyone already marked for the meeting.
+    """The members to mark: every current member who belonged when the meeting started, plus
+    anyone already marked for the meeting.
 
     Each carries `mark` (this meeting's row, or None).
     """
     marked = Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))
+    owing = members_owing_a_mark(meeting).values("pk")
     members = list(
         Member.objects.for_chapter(meeting.chapter_id)
-        .filter(Q(status__in=Member.Status.holding_values()) | Exists(marked))
+        .filter(Q(pk__in=owing) | Exists(marked))
         .select_related("user", "classification")
         .order_by("user__first_name", "user__last_name", "pk")
     )
@@ -813,31 +913,6 @@ def absence_notices_send(*, meeting_id: int) -> int:
 
 
 # --- The weekly report --------------------------------------------------------------------
-
-
-def report_numbers(meeting: Meeting) -> dict:
-    """The week's provisional (Draft) or final (Completed) numbers, each tally one SQL query."""
-    numbers = {"attendance": attendance_summary(meeting)}
-    numbers["referrals"] = Referral.objects.filter(meeting=meeting).aggregate(
-        inside=Count("pk", filter=Q(tier="inside")),
-        outside=Count("pk", filter=Q(tier="outside")),
-        total=Count("pk"),
-    )
-    numbers["referrals"]["received_from_other_chapters"] = (
-        Referral.objects.filter(receiver_meeting=meeting).exclude(meeting=meeting).count()
-    )
-    numbers["tyfcb"] = ThankYou.objects.filter(meeting=meeting).aggregate(
-        count=Count("pk"), total=Sum("amount", default=0)
-    )
-    numbers["one_to_ones"] = OneToOne.objects.filter(
-        Q(meeting=meeting) | Q(met_with_meeting=meeting)
-    ).count()
-    numbers["ceus"] = CEU.objects.filter(meeting=meeting).aggregate(
-        count=Count("pk"), credits=Sum("credits", default=0)
-    )
-    numbers["testimonials"] = Testimonial.objects.filter(meeting=meeting).count()
-    numbers["visitors"] = Visitor.objects.filter(meeting=meeting, attended=True).count()
-    return numbers
 
 
 def report_complete(

@@ -5,7 +5,6 @@ from meetings import views, views_applications
 MEETING = "chapters/<slug:slug>/meetings/<int:meeting_id>/"
 
 urlpatterns = [
-    path("chapters/<slug:slug>/meetings/", views.meeting_list, name="meeting_list"),
     path("chapters/<slug:slug>/meetings/next/", views.meeting_next, name="meeting_next"),
     path(MEETING, views.meeting_detail, name="meeting_detail"),
     path(MEETING + "edit/", views.meeting_edit, name="meeting_edit"),
@@ -23,8 +22,6 @@ urlpatterns = [
     path(MEETING + "check-in/", views.checkin_code, name="checkin_code"),
     path(MEETING + "check-in/<str:checkin_token>/", views.checkin, name="checkin"),
     path(MEETING + "visitors/", views.meeting_visitors, name="meeting_visitors"),
-    path(MEETING + "report/", views.meeting_report, name="meeting_report"),
-    path(MEETING + "report/numbers/", views.meeting_report_numbers, name="meeting_report_numbers"),
     path(
         MEETING + "report/complete/",
         views.meeting_report_complete,

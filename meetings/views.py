@@ -21,7 +21,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -43,10 +42,9 @@ from meetings.forms import (
     VisitorFollowUpForm,
     VisitorForm,
 )
-from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
+from meetings.models import Attendance, Meeting, Palms, Visitor
 from members.access import ChapterAccess, get_chapter_for_user
 from members.models import Member, Role
-from referrals.models import SlipCorrection
 
 # How far back a poll for other leaders' taps looks, beyond the previous poll: a mark that
 # was still committing when the previous poll ran is picked up by the next.
@@ -76,7 +74,7 @@ def require_report_role(access: ChapterAccess) -> None:
         raise PermissionDenied("Only the Vice President or the President can do this.")
 
 
-def _meeting(access: ChapterAccess, meeting_id: int) -> Meeting:
+def chapter_meeting(access: ChapterAccess, meeting_id: int) -> Meeting:
     return get_object_or_404(
         Meeting.objects.select_related(
             "chapter", "feature_presenter__user", "second_feature_presenter__user",
@@ -87,7 +85,7 @@ def _meeting(access: ChapterAccess, meeting_id: int) -> Meeting:
     )
 
 
-def _context(access: ChapterAccess, **extra) -> dict:
+def page_context(access: ChapterAccess, **extra) -> dict:
     return {
         "access": access,
         "chapter": access.chapter,
@@ -103,29 +101,6 @@ def _context(access: ChapterAccess, **extra) -> dict:
 
 @require_GET
 @chapter_view
-def meeting_list(request, access):
-    now = timezone.now()
-    meetings = Meeting.objects.for_chapter(access.chapter).select_related(
-        "chapter", "feature_presenter__user", "second_feature_presenter__user"
-    )
-    upcoming = list(meetings.upcoming(now)[: services.SCHEDULE_WEEKS])
-    past = Paginator(meetings.filter(ends_at__lte=now).order_by("-starts_at"), 13).get_page(
-        request.GET.get("page")
-    )
-    this_week = None
-    if access.is_leader:
-        # The meeting that needs the leaders' action comes first, whether it is ahead or past.
-        meeting = services.meeting_to_act_on(access.chapter, now)
-        this_week = services.week_tasks(meeting, now) if meeting is not None else None
-    return render(
-        request,
-        "meetings/meeting_list.html",
-        _context(access, upcoming=upcoming, past=past, this_week=this_week),
-    )
-
-
-@require_GET
-@chapter_view
 def meeting_next(request, access):
     """The meeting at the door this week: today's, or else the next one."""
     meeting = services.meeting_this_week(access.chapter)
@@ -137,7 +112,7 @@ def meeting_next(request, access):
 @require_GET
 @chapter_view
 def meeting_detail(request, access, meeting_id):
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     mine = None
     if access.member is not None:
         mine = Attendance.objects.filter(meeting=meeting, member=access.member).first()
@@ -147,7 +122,7 @@ def meeting_detail(request, access, meeting_id):
     return render(
         request,
         "meetings/meeting_detail.html",
-        _context(
+        page_context(
             access,
             meeting=meeting,
             mine=mine,
@@ -162,7 +137,7 @@ def meeting_detail(request, access, meeting_id):
 def meeting_edit(request, access, meeting_id):
     """Move a meeting (day, time, place); cancel it or make it a holiday."""
     access.require_leader()
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     form = MeetingMoveForm.for_meeting(meeting, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -175,7 +150,7 @@ def meeting_edit(request, access, meeting_id):
     return render(
         request,
         "meetings/meeting_edit.html",
-        _context(access, meeting=meeting, form=form, status_form=MeetingStatusForm()),
+        page_context(access, meeting=meeting, form=form, status_form=MeetingStatusForm()),
         status=400 if form.errors else 200,
     )
 
@@ -184,14 +159,29 @@ def meeting_edit(request, access, meeting_id):
 @chapter_view
 def meeting_status(request, access, meeting_id):
     access.require_leader()
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     form = MeetingStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose cancelled, holiday or scheduled.")
         return redirect("meeting_edit", slug=access.chapter.slug, meeting_id=meeting.pk)
     note = form.cleaned_data["note"] if "note" in request.POST else None
     try:
-        services.meeting_set_status(meeting=meeting, status=form.cleaned_data["status"], note=note)
+        services.meeting_set_status(
+            meeting=meeting, status=form.cleaned_data["status"], note=note, by=request.user,
+            move_confirmed=form.cleaned_data["move_confirmed"],
+        )
+    except services.SlipsWouldMove as moving:
+        # Asked again with the count, keeping the status and note chosen.
+        if note is None:
+            form.cleaned_data["note"] = meeting.note
+        return render(
+            request,
+            "meetings/meeting_edit.html",
+            page_context(
+                access, meeting=meeting, form=MeetingMoveForm.for_meeting(meeting),
+                status_form=form, moving=moving,
+            ),
+        )
     except services.MeetingError as error:
         messages.error(request, str(error))
         return redirect("meeting_edit", slug=access.chapter.slug, meeting_id=meeting.pk)
@@ -203,7 +193,7 @@ def meeting_status(request, access, meeting_id):
 def meeting_agenda(request, access, meeting_id):
     """Feature presenters (leaders confirm the rotation's suggestion) and education moment."""
     access.require_role(Role.EDUCATION_COORDINATOR)
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     rotation = services.feature_presenter_rotation(meeting=meeting)
     initial = {
         **services.feature_presenters_proposed(meeting=meeting, rotation=rotation),
@@ -226,7 +216,7 @@ def meeting_agenda(request, access, meeting_id):
     return render(
         request,
         "meetings/meeting_agenda.html",
-        _context(
+        page_context(
             access,
             meeting=meeting,
             form=form,
@@ -248,7 +238,7 @@ def _with_standings(access: ChapterAccess, meeting: Meeting, members) -> list[Me
 
 
 def _row_context(access, meeting, **extra) -> dict:
-    return _context(
+    return page_context(
         access,
         meeting=meeting,
         codes=QUICK_CODES,
@@ -317,7 +307,7 @@ def _attendance_page(request, access, meeting, *, failed=None, status=200):
 def attendance(request, access, meeting_id):
     """One tap per member: the phone-first attendance sheet."""
     access.require_leader()
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     return _attendance_page(request, access, meeting)
 
 
@@ -325,7 +315,7 @@ def attendance(request, access, meeting_id):
 @chapter_view
 def attendance_mark(request, access, meeting_id):
     access.require_leader()
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     form = AttendanceMarkForm(request.POST)
     member_id = str(form.data.get("member", ""))
     if not member_id.isdigit():
@@ -373,7 +363,7 @@ def _member_with_mark(meeting: Meeting, member: Member) -> Member:
 def attendance_rows(request, access, meeting_id):
     """Rows other leaders changed since the last poll (HTMX polls every few seconds)."""
     access.require_leader()
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     now = timezone.now()
     try:
         since = datetime.datetime.fromisoformat(request.GET.get("since", ""))
@@ -391,7 +381,7 @@ def attendance_rows(request, access, meeting_id):
 @chapter_view
 def attendance_mark_rest(request, access, meeting_id):
     access.require_leader()
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     try:
         marked = services.attendance_mark_rest(meeting=meeting, by=request.user)
     except services.MeetingError as error:
@@ -407,7 +397,7 @@ def attendance_mark_rest(request, access, meeting_id):
 def attendance_correct(request, access, meeting_id, member_id):
     """Correct one member's attendance in a completed week, with a reason on record."""
     require_report_role(access)
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     member = get_object_or_404(
         Member.objects.select_related("user"), chapter=access.chapter, pk=member_id
     )
@@ -433,7 +423,7 @@ def attendance_correct(request, access, meeting_id, member_id):
     return render(
         request,
         "meetings/attendance_correct.html",
-        _context(access, meeting=meeting, member=member, current=current, form=form),
+        page_context(access, meeting=meeting, member=member, current=current, form=form),
         status=400 if form.errors else 200,
     )
 
@@ -458,14 +448,14 @@ def _qr_svg(url: str) -> str:
 def checkin_code(request, access, meeting_id):
     """The leaders' screen at the door: a QR code members scan to check themselves in."""
     access.require_leader()
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     url = request.build_absolute_uri(
         reverse("checkin", args=[access.chapter.slug, meeting.pk, meeting.checkin_token])
     )
     return render(
         request,
         "meetings/checkin_code.html",
-        _context(
+        page_context(
             access,
             meeting=meeting,
             url=url,
@@ -479,7 +469,7 @@ def checkin_code(request, access, meeting_id):
 @chapter_view
 def checkin(request, access, meeting_id, checkin_token):
     """A member checks in from the link or QR code: P, or L after the chapter's cut-off."""
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     if not meeting.checkin_token_matches(checkin_token):
         raise Http404("This check-in link is not valid.")
     error = None
@@ -508,7 +498,7 @@ def checkin(request, access, meeting_id, checkin_token):
     return render(
         request,
         "meetings/checkin.html",
-        _context(
+        page_context(
             access,
             meeting=meeting,
             mine=mine,
@@ -548,7 +538,7 @@ def _classification_widget(access: ChapterAccess, form: VisitorForm) -> None:
 def meeting_visitors(request, access, meeting_id):
     """Quick entry of visitors at the door, and the meeting's visitors so far."""
     access.require_role(Role.VISITOR_HOST)
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     form = VisitorForm(request.POST if request.method == "POST" else None, chapter=access.chapter)
     _classification_widget(access, form)
     if request.method == "POST" and form.is_valid():
@@ -580,7 +570,7 @@ def meeting_visitors(request, access, meeting_id):
     return render(
         request,
         "meetings/meeting_visitors.html",
-        _context(
+        page_context(
             access,
             meeting=meeting,
             form=form,
@@ -613,7 +603,7 @@ def visitor_classification_check(request, access):
     return render(
         request,
         "meetings/meeting_visitors.html#classification_warning",
-        _context(access, holder=holder),
+        page_context(access, holder=holder),
     )
 
 
@@ -630,7 +620,7 @@ def visitor_list(request, access):
     return render(
         request,
         "meetings/visitor_list.html",
-        _context(
+        page_context(
             access,
             page=page,
             state=state,
@@ -666,7 +656,7 @@ def visitor_follow_up(request, access, visitor_id):
         return render(
             request,
             "meetings/visitor_list.html#visitor_row",
-            _context(
+            page_context(
                 access,
                 visitor=_visitors(access).get(pk=visitor.pk),
                 follow_up_choices=Visitor.FollowUp.choices,
@@ -701,76 +691,11 @@ def visitor_invite(request, access, visitor_id):
 # --- The weekly report --------------------------------------------------------------------
 
 
-def _names_by_code(meeting: Meeting) -> dict[str, list[Attendance]]:
-    rows = (
-        Attendance.objects.filter(meeting=meeting)
-        .exclude(code=Palms.PRESENT)
-        .select_related("member__user")
-        .order_by("member__user__first_name", "member__user__last_name")
-    )
-    grouped: dict[str, list[Attendance]] = {}
-    for row in rows:
-        grouped.setdefault(row.code, []).append(row)
-    return grouped
-
-
-@require_GET
-@chapter_view
-def meeting_report(request, access, meeting_id):
-    """The weekly report: Draft with live provisional numbers until completed (locked)."""
-    access.require_leader()
-    meeting = _meeting(access, meeting_id)
-    grouped = _names_by_code(meeting)
-    crossings = (
-        services.absence_crossings(meeting) if meeting.counts_for_attendance else []
-    )
-    notices = AbsenceNotice.objects.filter(meeting=meeting).select_related("member__user")
-    corrections = SlipCorrection.objects.filter(meeting=meeting).select_related("changed_by")
-    unmarked = (
-        Member.objects.current()
-        .for_chapter(access.chapter)
-        .exclude(Exists(Attendance.objects.filter(meeting=meeting, member=OuterRef("pk"))))
-        .select_related("user")
-    )
-    return render(
-        request,
-        "meetings/report.html",
-        _context(
-            access,
-            meeting=meeting,
-            numbers=services.report_numbers(meeting),
-            absent=grouped.get(Palms.ABSENT, []),
-            late=grouped.get(Palms.LATE, []),
-            medical=grouped.get(Palms.MEDICAL, []),
-            substitutes=grouped.get(Palms.SUBSTITUTE, []),
-            unmarked=list(unmarked),
-            crossings=crossings,
-            notices=list(notices),
-            corrections=list(corrections),
-            complete_form=ReportCompleteForm(),
-            started=meeting.starts_at <= timezone.now(),
-        ),
-    )
-
-
-@require_GET
-@chapter_view
-def meeting_report_numbers(request, access, meeting_id):
-    """The report's numbers alone, polled while the week is a draft."""
-    access.require_leader()
-    meeting = _meeting(access, meeting_id)
-    return render(
-        request,
-        "meetings/report.html#numbers",
-        _context(access, meeting=meeting, numbers=services.report_numbers(meeting)),
-    )
-
-
 @require_POST
 @chapter_view
 def meeting_report_complete(request, access, meeting_id):
     require_report_role(access)
-    meeting = _meeting(access, meeting_id)
+    meeting = chapter_meeting(access, meeting_id)
     form = ReportCompleteForm(request.POST)
     send = form.is_valid() and form.cleaned_data["send_absence_notices"]
     was_completed = meeting.is_completed
@@ -808,7 +733,7 @@ def absence_list(request, access):
     return render(
         request,
         "meetings/absences.html",
-        _context(
+        page_context(
             access,
             members=members,
             flagged=sum(1 for m in members if m.standing.flagged),

@@ -192,7 +192,12 @@ def _status_change(
     member.status = status
     if renewal_due_on is not None:
         member.renewal_due_on = renewal_due_on
-    member.save(update_fields=["status", "renewal_due_on"])
+    # Scoring and attendance count a membership's weeks up to the day it ended.
+    if status in (Status.DROPPED, Status.EXPIRED):
+        member.left_on = member.left_on or member.chapter.today()
+    elif status in Status.holding_values():
+        member.left_on = None
+    member.save(update_fields=["status", "renewal_due_on", "left_on"])
     after = snapshot(member, ["status", "renewal_due_on"])
     before, after = differences(before, after)
     audit_record(
@@ -487,7 +492,7 @@ def memberships_expire(*, now: datetime.datetime | None = None) -> int:
         for member in due:
             with transaction.atomic():
                 if not Member.objects.filter(pk=member.pk, status=member.status).update(
-                    status=Status.EXPIRED
+                    status=Status.EXPIRED, left_on=today
                 ):
                     continue
                 expired += 1

@@ -71,6 +71,16 @@ class MemberQuerySet(models.QuerySet):
     def with_people(self):
         return self.select_related("user", "classification", "chapter")
 
+    def belonging_at(self, *, local_date: datetime.date, starts_at: datetime.datetime):
+        """Memberships that had begun when a meeting started and had not ended by its day
+        (`Member.belonged_at` for one member)."""
+        joined = (
+            Q(joined_on__isnull=True)
+            | Q(joined_on__lt=local_date)
+            | Q(joined_on=local_date, created_at__lte=starts_at)
+        )
+        return self.filter(joined, Q(left_on__isnull=True) | Q(left_on__gte=local_date))
+
 
 class Member(models.Model):
     """One person's membership of one chapter."""
@@ -115,7 +125,11 @@ class Member(models.Model):
     ideal_referral = models.TextField(blank=True)
     target_market = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    # Both on the chapter's own calendar.
     joined_on = models.DateField(null=True, blank=True)
+    left_on = models.DateField(
+        null=True, blank=True, help_text="When the membership ended (dropped, expired, moved)."
+    )
     renewal_due_on = models.DateField(null=True, blank=True)
     sponsor = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="sponsored"
@@ -174,6 +188,16 @@ class Member(models.Model):
     @property
     def last_name(self) -> str:
         return self.user.last_name
+
+    def belonged_at(self, *, local_date: datetime.date, starts_at: datetime.datetime) -> bool:
+        """Whether the membership had begun when a meeting started (a member who joined on
+        the day after it started owes it no mark) and had not ended by the meeting's day."""
+        if self.joined_on is not None and (
+            self.joined_on > local_date
+            or (self.joined_on == local_date and self.created_at > starts_at)
+        ):
+            return False
+        return self.left_on is None or self.left_on >= local_date
 
     @property
     def holds_classification(self) -> bool:

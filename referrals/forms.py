@@ -15,7 +15,7 @@ from referrals.models import (
     ThankYou,
     Tier,
 )
-from referrals.services import visitor_meetings
+from referrals.services import ZERO_TYFCB, tyfcb_confirm_above, visitor_meetings
 
 TEMPERATURE_CHOICES = [(value, f"{value} · {label}") for value, label in TEMPERATURE_LABELS.items()]
 TIER_CHOICES = [
@@ -208,6 +208,7 @@ class ReferralStatusForm(forms.Form):
 
     def __init__(self, *args, referral: Referral, **kwargs):
         super().__init__(*args, **kwargs)
+        self.referral = referral
         self.fields["status"].choices = referral.next_statuses()
 
     def clean(self):
@@ -216,6 +217,7 @@ class ReferralStatusForm(forms.Form):
         if status == Referral.Status.CLOSED_WON:
             if cleaned.get("amount") is None and "amount" not in self.errors:
                 self.add_error("amount", "Enter the amount of the closed business.")
+            check_tyfcb_amount(self, self.referral.receiver.chapter)
             cleaned["business_type"] = cleaned.get("business_type") or ThankYou.BusinessType.NEW
         if status == Referral.Status.NOT_CLOSED and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Say why the referral did not close.")
@@ -223,6 +225,32 @@ class ReferralStatusForm(forms.Form):
 
 
 # Thank-yous for closed business ----------------------------------------------------------
+
+AMOUNT_CONFIRMED = "amount_confirmed"
+
+
+def check_tyfcb_amount(form: forms.Form, chapter) -> None:
+    """Zero is refused; an amount above the chapter's threshold is asked again with a box to
+    tick, keeping what was typed."""
+    amount = form.cleaned_data.get("amount")
+    if amount is None or "amount" in form.errors:
+        return
+    if amount <= 0:
+        form.add_error("amount", ZERO_TYFCB)
+        return
+    if chapter is None or form.data.get(AMOUNT_CONFIRMED):
+        return
+    limit = tyfcb_confirm_above(chapter)
+    if amount > limit:
+        form.fields[AMOUNT_CONFIRMED] = forms.BooleanField(
+            label=f"Yes, {chapter.currency} {amount:,.2f} is right", required=False
+        )
+        form.add_error(
+            AMOUNT_CONFIRMED,
+            f"{chapter.currency} {amount:,.2f} is far above this chapter's usual TYFCB "
+            f"(more than {chapter.currency} {limit:,.2f}). Check the amount, and tick the box "
+            "if it is right.",
+        )
 
 
 class ThankYouDetailsForm(SlipDetailsForm):
@@ -236,6 +264,11 @@ class ThankYouDetailsForm(SlipDetailsForm):
         initial=ThankYou.BusinessType.NEW, widget=forms.RadioSelect,
     )
     notes = long_text("Notes")
+
+    def clean(self):
+        cleaned = super().clean()
+        check_tyfcb_amount(self, self.chapter)
+        return cleaned
 
 
 class ThankYouForm(SlipForm, ThankYouDetailsForm):

@@ -166,7 +166,7 @@ class Referral(models.Model):
     @property
     def is_locked(self) -> bool:
         """Locked once either chapter completed the week it counts for (see services)."""
-        return self.meeting.is_completed or self.receiver_meeting.is_completed
+        return self.meeting.slips_locked or self.receiver_meeting.slips_locked
 
     def can_move_to(self, status: str) -> bool:
         return self.is_open and Referral.STEPS.get(status, -1) > Referral.STEPS[self.status]
@@ -239,7 +239,7 @@ class ThankYou(models.Model):
 
     @property
     def is_locked(self) -> bool:
-        return self.meeting.is_completed or self.credited_meeting.is_completed
+        return self.meeting.slips_locked or self.credited_meeting.slips_locked
 
     @property
     def names_thanker(self) -> bool:
@@ -284,7 +284,7 @@ class OneToOne(models.Model):
 
     @property
     def is_locked(self) -> bool:
-        return self.meeting.is_completed or self.met_with_meeting.is_completed
+        return self.meeting.slips_locked or self.met_with_meeting.slips_locked
 
 
 # The credits one CEU slip may carry.
@@ -322,7 +322,7 @@ class CEU(models.Model):
 
     @property
     def is_locked(self) -> bool:
-        return self.meeting.is_completed
+        return self.meeting.slips_locked
 
 
 class Testimonial(models.Model):
@@ -352,7 +352,7 @@ class Testimonial(models.Model):
 
     @property
     def is_locked(self) -> bool:
-        return self.meeting.is_completed
+        return self.meeting.slips_locked
 
 
 class SlipCorrection(models.Model):
@@ -361,6 +361,7 @@ class SlipCorrection(models.Model):
     class Action(models.TextChoices):
         EDITED = "edited", "Edited"
         DELETED = "deleted", "Deleted"
+        MOVED = "moved", "Moved to the next meeting held"
 
     slip_type = models.CharField(max_length=20)
     action = models.CharField(max_length=8, choices=Action.choices, default=Action.EDITED)

@@ -1,8 +1,11 @@
 """Operations on slips: logging them once, moving referrals along, editing, correcting.
 
 Which meeting a slip counts for: the first open (draft, held) meeting of its author's chapter
-from today on (`meetings.services.meeting_for_slip`); a slip with a member of another chapter
-also counts for that chapter's open meeting of the week.
+that has not ended, so a slip passed after the close counts the following week, or from today
+on where the chapter keeps slips open until the report is completed
+(`meetings.services.meeting_for_slip`); a slip with a member of another chapter also counts for
+that chapter's open meeting of the week. A cancelled or holiday week's slips move to the next
+meeting held (`meetings.services.meeting_set_status`) and lock once that week is completed.
 
 Edit rights: the author edits or deletes their own slip while it is not locked. A slip is
 locked once the weekly report of *either* meeting it counts for is completed, because a
@@ -172,8 +175,8 @@ def referral_status_change(
             )
         if status == Referral.Status.NOT_CLOSED and not reason.strip():
             raise SlipError("Say why the referral did not close.")
-        if status == Referral.Status.CLOSED_WON and (amount is None or amount < 0):
-            raise SlipError("Enter the amount of the closed business (0 or more).")
+        if status == Referral.Status.CLOSED_WON and (amount is None or amount <= 0):
+            raise SlipError(ZERO_TYFCB)
         referral.status = status
         referral.status_reason = reason.strip() if status == Referral.Status.NOT_CLOSED else ""
         referral.status_changed_at = timezone.now()
@@ -196,6 +199,27 @@ def referral_status_change(
     return referral
 
 
+# A chapter with no TYFCB in the last year asks to confirm amounts above this.
+NEW_CHAPTER_TYFCB_CONFIRM_ABOVE = decimal.Decimal("100000")
+ZERO_TYFCB = "A TYFCB records closed business: enter an amount above 0."
+
+
+def tyfcb_confirm_above(chapter: Chapter, now: datetime.datetime | None = None) -> decimal.Decimal:
+    """The TYFCB amount above which the form asks the member to confirm: the chapter's own
+    figure, else ten times its largest TYFCB of the last 12 months (a fixed figure when it has
+    none), so one mistyped amount cannot dominate the chapter's PALMS and lights unnoticed."""
+    if chapter.tyfcb_confirm_above:
+        return chapter.tyfcb_confirm_above
+    since = (now or timezone.now()) - datetime.timedelta(days=365)
+    largest = (
+        ThankYou.objects.filter(meeting__chapter=chapter, created_at__gte=since)
+        .order_by("-amount")
+        .values_list("amount", flat=True)
+        .first()
+    )
+    return largest * 10 if largest else NEW_CHAPTER_TYFCB_CONFIRM_ABOVE
+
+
 def thank_you_log(
     *,
     thanked_by: Member,
@@ -213,8 +237,8 @@ def thank_you_log(
         credited_to = referral.giver
     if credited_to.pk == thanked_by.pk:
         raise SlipError("You cannot thank yourself.")
-    if amount is None or amount < 0:
-        raise SlipError("The amount must be 0 or more.")
+    if amount is None or amount <= 0:
+        raise SlipError(ZERO_TYFCB)
     with transaction.atomic():
         meeting, credited_meeting = _meetings(thanked_by, credited_to)
         thank_you, created = _create_once(
@@ -362,7 +386,7 @@ def visitor_register(
 
 def slip_is_locked(slip: Model) -> bool:
     if isinstance(slip, Visitor):
-        return slip.meeting.is_completed
+        return slip.meeting.slips_locked
     return slip.is_locked
 
 
@@ -393,8 +417,8 @@ def _check_rules(slip: Model) -> None:
         raise SlipError(
             "An outside referral needs the prospect's name and a phone number or email."
         )
-    if isinstance(slip, ThankYou) and slip.amount < 0:
-        raise SlipError("The amount must be 0 or more.")
+    if isinstance(slip, ThankYou) and slip.amount <= 0:
+        raise SlipError(ZERO_TYFCB)
 
 
 def slip_update(*, slip: Model, by: Member, changes: dict) -> Model:

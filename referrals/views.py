@@ -82,8 +82,17 @@ def _form_page(request, access, form, *, kind: SlipKind, heading: str, intro: st
         intro=intro,
         picker_fields=[name for name in PICKER_FIELDS.values() if name in form.fields],
         other_chapters=kind.slug in CROSS_CHAPTER_KINDS,
+        counts_for=None if kind.slug == "visitor" else _counts_for(access),
         **context,
     )
+
+
+def _counts_for(access: ChapterAccess) -> Meeting | None:
+    """The meeting a slip saved now counts for, to say so on the form."""
+    try:
+        return services.meeting_for_slip(access.chapter)
+    except Meeting.DoesNotExist:
+        return None
 
 
 def _log(request, access, form, *, kind: SlipKind, log, heading: str, intro: str = "",

@@ -8,6 +8,8 @@ The windows end on the date of the meeting slips logged now count for, so a slip
 import datetime
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from chapters.models import Chapter
 from meetings.models import Meeting
 from members.models import Member
@@ -66,10 +68,14 @@ class Activity:
 
 
 def gathering_week(chapter: Chapter, today: datetime.date) -> datetime.date:
-    """The date of the meeting slips logged today count for (a read: nothing is scheduled)."""
+    """The date of the meeting slips logged today count for (a read: nothing is scheduled),
+    by the cut-off of `meetings.services.meeting_for_slip`: a meeting that has ended takes no
+    more slips unless the chapter keeps them open until the report is completed."""
+    open_meetings = Meeting.objects.for_chapter(chapter).counted()
+    if not chapter.slips_until_report_completed:
+        open_meetings = open_meetings.filter(ends_at__gt=timezone.now())
     return (
-        Meeting.objects.for_chapter(chapter)
-        .counted()
+        open_meetings
         .filter(local_date__gte=today, report_status=Meeting.ReportStatus.DRAFT)
         .order_by("local_date")
         .values_list("local_date", flat=True)

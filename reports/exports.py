@@ -121,9 +121,10 @@ def _referrals(chapter, ids) -> Iterator[list]:
 
 def _thank_yous(chapter, ids) -> Iterator[list]:
     fields = ("amount", "business_type", "notes")
+    # As in the official report, a TYFCB names the member credited, never who thanked them.
     for row, week, received in _two_sided(chapter, ids, ThankYou, "thanked_by", "credited_to",
                                           "credited_meeting", fields):
-        yield [row["from_name"], row["to_name"], "TYFCB", "", row["amount"], "",
+        yield ["", row["to_name"], "TYFCB", "", row["amount"], "",
                detail(week, ("Received week", received), ("Business", row["business_type"]),
                       notes=row["notes"])]
 
@@ -192,9 +193,11 @@ def _imported(ids) -> Iterator[list]:
         elif slip_kind == kind.REFERRAL_RECEIVED:
             row = [other, member, "Referral", tier_label, ""]
         elif slip_kind == kind.TYFCB_CREDITED:
-            row = [other, member, "TYFCB", "", amount]
+            row = ["", member, "TYFCB", "", amount]  # who thanked is never named
         elif slip_kind == kind.TYFCB_THANKED:
-            row = [member, other, "TYFCB", "", amount]
+            row = ["", other, "TYFCB", "", amount]
+        elif slip_kind == kind.ONE_TO_ONE_MET:
+            row = [other, member, "One-to-One", "", ""]
         else:
             row = [member, other, "One-to-One", "", ""]
         yield [*row, "", f"Week: {week.isoformat()}" + (f"; {text}" if text else "")]

@@ -43,6 +43,7 @@ from referrals.models import (
     ThankYou,
     Tier,
 )
+from referrals.services import tyfcb_confirm_above
 from reports.models import ImportBatch, ImportedRow, ImportedSlip
 
 logger = logging.getLogger(__name__)
@@ -190,17 +191,42 @@ def _date(year: int, month: int, day: int) -> datetime.date | None:
         return None
 
 
-def parse_amount(value) -> Decimal | None:
+class AmbiguousAmount(ValueError):
+    """An amount that reads two ways ("1.250": 1,250 or 1.25); the preview asks for it."""
+
+
+def parse_amount(value, *, decimal_comma: bool = False) -> Decimal | None:
+    """An amount as the chapter writes it: "1,250.75", or "1.250,75" where the decimal mark is
+    a comma; a currency sign and spaces are ignored. A single separator followed by exactly
+    three digits ("1.250", "1,250") could be either, so it raises AmbiguousAmount rather than
+    guess; any other single separator is the decimal mark ("1250,5", "99.95")."""
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         amount = Decimal(str(value))
     else:
         raw = re.sub(r"[^\d.,\-]", "", text(value))
         if not raw:
             return None
-        if "," in raw and "." not in raw and re.search(r",\d{2}$", raw):
-            raw = raw.replace(",", ".")  # 1500,50
+        separators = [c for c in raw if c in ".,"]
+        if len(set(separators)) == 2:
+            decimal = raw[max(raw.rfind("."), raw.rfind(","))]
+        elif len(separators) > 1:
+            decimal = None  # "1.250.000": only grouping
+        elif separators:
+            if re.search(r"[.,]\d{3}$", raw):
+                mark = "," if decimal_comma else "."
+                raise AmbiguousAmount(
+                    f"the amount {text(value)!r} could be {raw.replace(separators[0], '')} or "
+                    f"{raw.replace(separators[0], '.')}: write it in full (this chapter writes "
+                    f"decimals with {'a comma' if mark == ',' else 'a point'})"
+                )
+            decimal = separators[0]
+        else:
+            decimal = None
+        grouping = {".", ","} - {decimal}
+        for mark in grouping:
+            raw = raw.replace(mark, "")
         try:
-            amount = Decimal(raw.replace(",", ""))
+            amount = Decimal(raw.replace(",", ".") if decimal == "," else raw)
         except InvalidOperation:
             return None
     try:
@@ -244,30 +270,40 @@ class MemberIndex:
     """The chapter's members (any status) by normalised name, in one query."""
 
     def __init__(self, chapter: Chapter):
-        self.by_name: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self.by_name: dict[str, list[tuple]] = defaultdict(list)
         self.names: dict[int, str] = {}
-        for pk, first, last, status in Member.objects.filter(chapter=chapter).values_list(
-            "pk", "user__first_name", "user__last_name", "status"
+        for pk, first, last, status, joined_on, left_on in Member.objects.filter(
+            chapter=chapter
+        ).values_list(
+            "pk", "user__first_name", "user__last_name", "status", "joined_on", "left_on"
         ):
-            self.by_name[norm_name(f"{first} {last}")].append((pk, status))
+            self.by_name[norm_name(f"{first} {last}")].append((pk, status, joined_on, left_on))
             self.names[pk] = f"{first} {last}".strip()
 
-    def _candidates(self, name) -> list[tuple[int, str]]:
+    def _candidates(self, name, on: datetime.date | None = None) -> list[tuple]:
+        """The memberships of that name; with a date, those not ended by then (a slip after a
+        member moved to another chapter is not their old membership's)."""
         candidates = self.by_name.get(norm_name(name))
         if not candidates and "," in text(name):
             last, _, first = text(name).partition(",")
             candidates = self.by_name.get(norm_name(f"{first} {last}"))
+        if on is not None:
+            # History from before a member was added is theirs, unless another membership
+            # of that name had begun by then.
+            candidates = [c for c in candidates or [] if c[3] is None or on <= c[3]]
+            begun = [c for c in candidates if c[2] is None or c[2] <= on]
+            candidates = begun if begun else candidates
         return candidates or []
 
-    def unknown(self, name) -> bool:
-        """No member of the chapter, of any status, has this name."""
-        return bool(norm_name(name)) and not self._candidates(name)
+    def unknown(self, name, on: datetime.date | None = None) -> bool:
+        """No member of the chapter, of any status, has this name (on that date)."""
+        return bool(norm_name(name)) and not self._candidates(name, on)
 
-    def match(self, name) -> tuple[int | None, str]:
+    def match(self, name, on: datetime.date | None = None) -> tuple[int | None, str]:
         """(member id, "") or (None, why not)."""
         if not norm_name(name):
             return None, "no name"
-        candidates = self._candidates(name)
+        candidates = self._candidates(name, on)
         if not candidates:
             return None, f"{text(name)!r} is not a member of this chapter"
         if len(candidates) > 1:
@@ -304,7 +340,7 @@ def _fingerprints(canonical_rows: list[list]) -> list[str]:
     return prints
 
 
-def parse_slips(table: list[list], *, weekday: int) -> list[dict]:
+def parse_slips(table: list[list], *, weekday: int, decimal_comma: bool = False) -> list[dict]:
     """The slips audit's rows as dicts, names not yet matched."""
     start, columns = _find_header(table, {"from", "to", "type"}, SLIP_COLUMNS)
     if start < 0:
@@ -321,9 +357,16 @@ def parse_slips(table: list[list], *, weekday: int) -> list[dict]:
             continue
         raw_type = text(cell(row, "type"))
         facts, notes = parse_detail(cell(row, "detail"))
-        date = parse_date(facts.get("Week"), weekday) or parse_date(cell(row, "date"), weekday)
-        amount = parse_amount(cell(row, "amount"))
-        credits = parse_amount(cell(row, "credits"))
+        week = parse_date(facts.get("Week"), weekday)
+        date = week or parse_date(cell(row, "date"), weekday)
+        try:
+            amount, unclear = parse_amount(cell(row, "amount"), decimal_comma=decimal_comma), ""
+        except AmbiguousAmount as error:
+            amount, unclear = None, str(error)
+        try:
+            credits = parse_amount(cell(row, "credits"))
+        except AmbiguousAmount:
+            credits = None
         parsed = {
             "line": offset,
             "type": SLIP_TYPES.get(_header(raw_type), ""),
@@ -332,15 +375,18 @@ def parse_slips(table: list[list], *, weekday: int) -> list[dict]:
             "to": text(cell(row, "to")),
             "tier": parse_tier(cell(row, "tier")),
             "amount": str(amount) if amount is not None else None,
+            "amount_unclear": unclear,
             "credits": int(credits) if credits is not None and credits == int(credits) else None,
             "date": date.isoformat() if date else None,
+            "meeting_day": week is not None,
             "received": (d.isoformat() if (d := parse_date(facts.get("Received week"))) else None),
             "facts": facts,
             "notes": notes,
         }
         rows.append(parsed)
         canonical.append([parsed["type"] or _header(raw_type), norm_name(parsed["from"]),
-                          norm_name(parsed["to"]), parsed["tier"], parsed["amount"],
+                          norm_name(parsed["to"]), parsed["tier"],
+                          parsed["amount"] or text(cell(row, "amount")),
                           parsed["credits"], text(cell(row, "detail")), parsed["date"]])
     for parsed, fingerprint in zip(rows, _fingerprints(canonical), strict=True):
         parsed["fingerprint"] = fingerprint
@@ -404,8 +450,11 @@ def batch_create(*, chapter: Chapter, kind: str, filename: str, content: bytes,
     if waiting is not None:
         return waiting
     table = read_table(content, filename)
-    parser = parse_slips if kind == ImportBatch.Kind.SLIPS else parse_attendance
-    rows = parser(table, weekday=chapter.meeting_weekday)
+    if kind == ImportBatch.Kind.SLIPS:
+        rows = parse_slips(table, weekday=chapter.meeting_weekday,
+                           decimal_comma=chapter.decimal_comma)
+    else:
+        rows = parse_attendance(table, weekday=chapter.meeting_weekday)
     if not rows:
         raise UnreadableFile("The file has a header but no rows to import.")
     return ImportBatch.objects.create(
@@ -428,6 +477,9 @@ class Plan:
     matched: dict[str, str] = field(default_factory=dict)
     unmatched: dict[str, str] = field(default_factory=dict)
     one_sided: int = 0
+    # TYFCB rows far above the chapter's usual amounts, shown for a check before importing.
+    large: list[dict] = field(default_factory=list)
+    large_above: Decimal | None = None
 
     @property
     def total(self) -> int:
@@ -437,8 +489,9 @@ class Plan:
         return Counter(row["reason"] for row in self.skipped).most_common()
 
 
-def _who(index: MemberIndex, plan: Plan, name: str) -> int | None:
-    member_id, why = index.match(name)
+def _who(index: MemberIndex, plan: Plan, name: str, on: datetime.date | None = None
+         ) -> int | None:
+    member_id, why = index.match(name, on)
     if member_id is not None:
         plan.matched[name] = index.names[member_id]
     elif name:
@@ -451,11 +504,14 @@ def _classify_slip(row: dict, index: MemberIndex, plan: Plan) -> str:
     kind = row["type"]
     if not kind:
         return f"unknown slip type {row['type_text']!r}" if row["type_text"] else "no slip type"
-    from_id = _who(index, plan, row["from"]) if kind != "visitor" or row["from"] else None
-    to_id = _who(index, plan, row["to"]) if kind not in ("visitor", "ceu") else None
+    on = datetime.date.fromisoformat(row["date"]) if row.get("date") else None
+    from_id = _who(index, plan, row["from"], on) if kind != "visitor" or row["from"] else None
+    to_id = _who(index, plan, row["to"], on) if kind not in ("visitor", "ceu") else None
     row["from_id"], row["to_id"], row["one_sided"] = from_id, to_id, False
     if kind == "referral" and not row["tier"]:
         return "Inside/Outside is missing"
+    if kind == "tyfcb" and row.get("amount_unclear"):
+        return row["amount_unclear"]
     if kind == "tyfcb" and row["amount"] is None:
         return "no TYFCB amount"
     if kind == "tyfcb" and Decimal(row["amount"]) < 0:
@@ -466,18 +522,22 @@ def _classify_slip(row: dict, index: MemberIndex, plan: Plan) -> str:
         return "" if row["to"] else "no visitor name"
     if kind == "ceu":
         if from_id is None:
-            return index.match(row["from"])[1]
+            return index.match(row["from"], on)[1]
         credits = row["credits"] or 1
         if CEU_MIN_CREDITS <= credits <= CEU_MAX_CREDITS:
             return ""
         return f"CEU credits must be {CEU_MIN_CREDITS} to {CEU_MAX_CREDITS}"
     if kind == "testimonial" and (from_id is None or to_id is None):
-        return index.match(row["from"] if from_id is None else row["to"])[1]
+        return index.match(row["from"] if from_id is None else row["to"], on)[1]
+    if kind == "tyfcb" and not row["from"] and to_id is not None:
+        # The Slips Audit does not say who thanked: credited to the member named in To.
+        row["one_sided"] = True
+        return ""
     for name, member_id in ((row["from"], from_id), (row["to"], to_id)):
         if not name:
             return "From or To is empty"
-        if member_id is None and not index.unknown(name):
-            return index.match(name)[1]  # e.g. two members of that name: never guess
+        if member_id is None and not index.unknown(name, on):
+            return index.match(name, on)[1]  # e.g. two members of that name: never guess
     if from_id is None and to_id is None:
         return f"neither {row['from']!r} nor {row['to']!r} is a member of this chapter"
     if from_id == to_id:
@@ -509,10 +569,12 @@ def plan_batch(batch: ImportBatch, *, week: datetime.date | None = None) -> Plan
     index = MemberIndex(chapter)
     classify = _classify_slip if batch.kind == ImportBatch.Kind.SLIPS else _classify_cell
     rows = [dict(row) for row in batch.rows]
-    done = _imported_fingerprints(chapter, batch.kind, [row["fingerprint"] for row in rows])
+    for row in rows:
+        row["print"] = _week_print(row, week)
+    done = _imported_fingerprints(chapter, batch.kind, [row["print"] for row in rows])
     candidates = []
     for row in rows:
-        if row["fingerprint"] in done:
+        if row["print"] in done:
             row["reason"] = "imported before"
             plan.already.append(row)
             continue
@@ -547,7 +609,19 @@ def plan_batch(batch: ImportBatch, *, week: datetime.date | None = None) -> Plan
         else:
             plan.new.append(row)
             plan.one_sided += bool(row.get("one_sided"))
+    if batch.kind == ImportBatch.Kind.SLIPS:
+        plan.large_above = tyfcb_confirm_above(chapter)
+        plan.large = [row for row in plan.new if row["type"] == "tyfcb"
+                      and Decimal(row["amount"]) > plan.large_above]
     return plan
+
+
+def _week_print(row: dict, week: datetime.date | None) -> str:
+    """The row's fingerprint with the week it is imported for: a row without a date of its
+    own (a recurring one-to-one) imported for two weeks is two rows."""
+    if row.get("date") or week is None:
+        return row["fingerprint"]
+    return hashlib.sha256(f"{row['fingerprint']}@{week.isoformat()}".encode()).hexdigest()
 
 
 def _imported_fingerprints(chapter, kind, fingerprints: list[str]) -> set[str]:
@@ -590,18 +664,39 @@ def _slot(chapter: Chapter, day: datetime.date, *, exact: bool) -> datetime.date
     return day + datetime.timedelta(days=(chapter.meeting_weekday - day.weekday()) % 7)
 
 
+def _nearest_slot(chapter: Chapter, day: datetime.date) -> datetime.date:
+    """The regular meeting day of the week around `day` (a Thursday meeting of a Wednesday
+    chapter was moved from the day before)."""
+    return day + datetime.timedelta(days=(chapter.meeting_weekday - day.weekday() + 3) % 7 - 3)
+
+
 def _ensure_meetings(chapter: Chapter, dates: set[datetime.date], *, exact: bool,
-                     user=None) -> dict:
-    """Meetings for every date, created as held and completed where the chapter has none."""
+                     user=None, meeting_days: set[datetime.date] = frozenset()) -> dict:
+    """Meetings for every date, created as held and completed where the chapter has none.
+    A date the report gives as the meeting's own (`meeting_days`, the slips audit's Week) is
+    where the meeting was, even off the meeting day: a moved meeting, whatever the order in
+    which the slips audit and the attendance matrix are imported."""
     found = _week_meetings(chapter, dates, exact=exact)
-    missing = {_slot(chapter, day, exact=exact) for day in dates if day not in found}
+    missing = {}
+    for day in dates:
+        if day in found:
+            continue
+        if exact or day in meeting_days:
+            missing[day] = _nearest_slot(chapter, day)
+        else:
+            missing[_slot(chapter, day, exact=False)] = _slot(chapter, day, exact=False)
+    taken = set(Meeting.objects.filter(chapter=chapter, slot_date__in=missing.values())
+                .values_list("slot_date", flat=True))
     now = timezone.now()
     created = []
-    for slot in sorted(missing):
-        starts_at, ends_at = meeting_times(chapter, slot)
+    for day, slot in sorted(missing.items()):
+        if slot in taken or exact:
+            slot = day
+        taken.add(slot)
+        starts_at, ends_at = meeting_times(chapter, day)
         created.append(Meeting(
-            chapter=chapter, local_date=slot, slot_date=slot, starts_at=starts_at,
-            ends_at=ends_at, status=Meeting.Status.HELD,
+            chapter=chapter, local_date=day, slot_date=slot, is_custom=slot != day,
+            starts_at=starts_at, ends_at=ends_at, status=Meeting.Status.HELD,
             report_status=Meeting.ReportStatus.COMPLETED, report_completed_at=now,
             report_completed_by=user, note="Created by an import of the official tool's report.",
         ))
@@ -678,6 +773,9 @@ def existing_slip_keys(chapter: Chapter, meeting_ids: list[int]) -> Counter:
             meeting = a_meeting if a_meeting_chapter == chapter.pk else b_meeting
             value = str(value) if kind == "tyfcb" else value if extra else None
             keys[_slip_key(kind, ours(a, a_chapter), ours(b, b_chapter), meeting, value)] += 1
+            if kind == "tyfcb" and ours(a, a_chapter) is not None and ours(b, b_chapter):
+                # The same thank-you as a Slips Audit row writes it, without the thanker.
+                keys[_slip_key(kind, None, b, meeting, value)] += 1
     for giver, about, meeting in Testimonial.objects.filter(
         meeting__in=meeting_ids
     ).values_list("giver", "about", "meeting"):
@@ -696,6 +794,7 @@ def existing_slip_keys(chapter: Chapter, meeting_ids: list[int]) -> Counter:
         ImportedSlip.Kind.TYFCB_THANKED: ("tyfcb", True),
         ImportedSlip.Kind.TYFCB_CREDITED: ("tyfcb", False),
         ImportedSlip.Kind.ONE_TO_ONE: ("one_to_one", True),
+        ImportedSlip.Kind.ONE_TO_ONE_MET: ("one_to_one", False),
     }
     for member, slip_kind, tier, amount, meeting in ImportedSlip.objects.filter(
         meeting__in=meeting_ids
@@ -742,7 +841,7 @@ def import_batch(*, batch: ImportBatch, week: datetime.date | None = None, user=
                 with transaction.atomic():
                     ImportedRow.objects.bulk_create([
                         ImportedRow(chapter=batch.chapter, kind=batch.kind,
-                                    fingerprint=r["fingerprint"], batch=batch) for r in done
+                                    fingerprint=r["print"], batch=batch) for r in done
                     ])
             except IntegrityError as error:
                 raise ImportConflict("Another import of these rows finished first; nothing "
@@ -785,7 +884,8 @@ def _create_slips(*, batch: ImportBatch, rows: list[dict], user=None) -> None:
     chapter = batch.chapter
     dates = {datetime.date.fromisoformat(r[k]) for r in rows for k in ("date", "received")
              if r.get(k)}
-    meetings = _ensure_meetings(chapter, dates, exact=False, user=user)
+    meeting_days = {datetime.date.fromisoformat(r["date"]) for r in rows if r.get("meeting_day")}
+    meetings = _ensure_meetings(chapter, dates, exact=False, user=user, meeting_days=meeting_days)
     made: dict[type, list] = defaultdict(list)
     for row in rows:
         meeting = meetings.get(datetime.date.fromisoformat(row["date"]))
@@ -810,7 +910,8 @@ def _slip(chapter, row, meeting, other_meeting, batch, user):
             else ImportedSlip.Kind.REFERRAL_RECEIVED,
             "tyfcb": ImportedSlip.Kind.TYFCB_THANKED if ours_from
             else ImportedSlip.Kind.TYFCB_CREDITED,
-            "one_to_one": ImportedSlip.Kind.ONE_TO_ONE,
+            "one_to_one": ImportedSlip.Kind.ONE_TO_ONE if ours_from
+            else ImportedSlip.Kind.ONE_TO_ONE_MET,
         }[kind]
         detail = "; ".join(f"{k}: {v}" for k, v in facts.items() if k != "Week")
         detail = "; ".join(filter(None, [detail, f"Notes: {notes}" if notes else ""]))

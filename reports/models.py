@@ -85,6 +85,8 @@ class ImportedSlip(models.Model):
         REFERRAL_GIVEN = "referral_given", "Referral given"
         REFERRAL_RECEIVED = "referral_received", "Referral received"
         ONE_TO_ONE = "one_to_one", "One-to-one"
+        # Logged by the member of the other chapter: our member is the one met (To).
+        ONE_TO_ONE_MET = "one_to_one_met", "One-to-one (met with)"
         TYFCB_CREDITED = "tyfcb_credited", "TYFCB credited"
         TYFCB_THANKED = "tyfcb_thanked", "TYFCB thanked"
 
@@ -111,7 +113,7 @@ class ImportedSlip(models.Model):
             models.CheckConstraint(condition=Q(amount__gte=0), name="imported_slip_amount_valid"),
             models.CheckConstraint(
                 condition=Q(kind__in=["referral_given", "referral_received", "one_to_one",
-                                      "tyfcb_credited", "tyfcb_thanked"]),
+                                      "one_to_one_met", "tyfcb_credited", "tyfcb_thanked"]),
                 name="imported_slip_kind_valid",
             ),
             models.CheckConstraint(

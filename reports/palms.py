@@ -145,7 +145,7 @@ def _sources() -> list[tuple]:
           "RGO": one_if(Q(kind=kind.REFERRAL_GIVEN) & outside),
           "RRI": one_if(Q(kind=kind.REFERRAL_RECEIVED) & inside),
           "RRO": one_if(Q(kind=kind.REFERRAL_RECEIVED) & outside),
-          "one_to_ones": one_if(Q(kind=kind.ONE_TO_ONE)),
+          "one_to_ones": one_if(Q(kind__in=[kind.ONE_TO_ONE, kind.ONE_TO_ONE_MET])),
           "TYFCB": Case(When(kind=kind.TYFCB_CREDITED, then=F("amount")), default=0,
                         output_field=DecimalField(max_digits=14, decimal_places=2))}),
     ]
@@ -270,7 +270,7 @@ def report_people(
         members = members.filter(pk__in=member_ids)
     return list(
         members.order_by("user__first_name", "user__last_name", "pk").values(
-            "pk", "status", "joined_on", first_name=F("user__first_name"),
+            "pk", "status", "joined_on", "left_on", first_name=F("user__first_name"),
             last_name=F("user__last_name"),
         )
     )

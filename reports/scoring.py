@@ -285,11 +285,15 @@ def member_window(rules: dict, today: datetime.date) -> tuple[datetime.date, dat
     return today - datetime.timedelta(days=7 * weeks - 1), today
 
 
-def _weeks_since(dates: list[datetime.date], joined_on: datetime.date | None) -> int:
-    """Meeting weeks of the window the member belonged for (all of them if no join date)."""
-    if joined_on is None:
-        return len(dates)
-    return len(dates) - bisect.bisect_left(dates, joined_on)
+def _weeks_since(
+    dates: list[datetime.date], joined_on: datetime.date | None,
+    left_on: datetime.date | None = None,
+) -> int:
+    """Meeting weeks of the window the member belonged for: from their join date (all of
+    them if none) to the day the membership ended, if it did."""
+    first = 0 if joined_on is None else bisect.bisect_left(dates, joined_on)
+    last = len(dates) if left_on is None else bisect.bisect_right(dates, left_on)
+    return max(0, last - first)
 
 
 def member_lights(
@@ -316,11 +320,11 @@ def member_lights(
     lights = []
     for person in report_people(chapter=chapter, counts=counts, member_ids=member_ids):
         row = palms_row(person, counts)
-        weeks = _weeks_since(dates, person["joined_on"])
+        weeks = _weeks_since(dates, person["joined_on"], person["left_on"])
         metrics = score_metrics(rules, row, weeks, chapter.currency)
         score = sum(metric.points for metric in metrics)
         next_row = palms_row(person, forecast)
-        next_weeks = _weeks_since(next_dates, person["joined_on"])
+        next_weeks = _weeks_since(next_dates, person["joined_on"], person["left_on"])
         next_score = sum(m.points for m in score_metrics(rules, next_row, next_weeks))
         percent = _percent(score, max_points)
         lights.append(MemberLight(

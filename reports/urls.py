@@ -1,8 +1,14 @@
 from django.urls import path
 
-from reports import views, views_personal_data
+from reports import views, views_personal_data, views_weekly
+
+MEETING = "chapters/<slug:slug>/meetings/<int:meeting_id>/"
 
 urlpatterns = [
+    path("chapters/<slug:slug>/meetings/", views_weekly.meeting_list, name="meeting_list"),
+    path(MEETING + "report/", views_weekly.meeting_report, name="meeting_report"),
+    path(MEETING + "report/numbers/", views_weekly.meeting_report_numbers,
+         name="meeting_report_numbers"),
     path("chapters/<slug:slug>/reports/", views.reports_home, name="reports_home"),
     path("chapters/<slug:slug>/reports/palms/", views.reports_palms, name="reports_palms"),
     path("chapters/<slug:slug>/reports/export/<slug:kind>/", views.reports_export,

@@ -4,9 +4,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from chapters.models import Chapter
-from meetings.services import meeting_to_act_on, next_meeting, week_tasks
+from meetings.services import meeting_to_act_on, next_meeting
 from members.access import chapters_for_user, get_chapter_for_user
 from reports import dashboard
+from reports.weekly import week_tasks
 
 
 @require_safe

@@ -10,8 +10,10 @@ from django.utils import timezone
 from meetings import services
 from meetings.models import Attendance
 from members.models import Role
+from referrals.models import Referral, SlipCorrection
 from tests import factories
 from tests.conftest import browser_login
+from tests.referrals_world import open_week, referral
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -131,3 +133,23 @@ def test_visitor_host_sees_a_taken_classification_at_once(browser_page, door):
     page.get_by_role("button", name="Record the visitor").click()
     page.wait_for_load_state()
     assert "Classification taken by" in page.content()
+
+
+def test_cancelling_a_week_with_slips_is_confirmed_on_a_phone(browser_page, transactional_db):
+    chapter = factories.chapter("Cancel Chapter")
+    president = factories.member(chapter, roles=(Role.PRESIDENT,), email="cancel@example.test")
+    week = open_week(chapter)
+    following = factories.meeting(chapter, week.local_date + datetime.timedelta(days=7))
+    referral(factories.member(chapter), factories.member(chapter))
+    page = browser_page
+    page.on("dialog", lambda dialog: dialog.accept())
+    browser_login(page, president.user.email)
+    page.goto(reverse("meeting_edit", args=[chapter.slug, week.pk]))
+    page.get_by_role("button", name="Cancel the meeting").click()
+    page.get_by_text("1 slip will move").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.get_by_label("Move this week's slips").check()
+    page.get_by_role("button", name="Move the slips").click()
+    page.get_by_text("The meeting is now cancelled").wait_for()
+    assert Referral.objects.get().meeting == following
+    assert SlipCorrection.objects.get().action == SlipCorrection.Action.MOVED

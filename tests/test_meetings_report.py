@@ -16,6 +16,7 @@ from meetings.models import AbsenceNotice, Attendance, Meeting, Visitor
 from members.models import Member, Role
 from referrals import models as slip_models
 from referrals.models import CEU, OneToOne, Referral, ThankYou
+from reports import weekly
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -63,14 +64,15 @@ def slips(meeting, giver, receiver, n=1):
 def test_report_numbers_count_the_weeks_slips(week, president, member):
     slips(week, president, member, n=2)
     services.attendance_mark(meeting=week, member=member, code="L", by=president.user)
-    numbers = services.report_numbers(week)
+    numbers = weekly.report_numbers(week)
     assert numbers["attendance"]["L"] == 1 and numbers["attendance"]["unmarked"] == 1
     assert numbers["referrals"]["inside"] == 2 and numbers["referrals"]["outside"] == 2
     assert numbers["tyfcb"]["total"] == Decimal("501.00")
-    assert numbers["one_to_ones"] == 2
+    # Two one-to-one slips between two members of the chapter: four in PALMS, one for each.
+    assert numbers["one_to_ones"] == 4 and numbers["one_to_one_slips"] == 2
     assert numbers["ceus"]["credits"] == 4
     assert numbers["testimonials"] == 2
-    assert numbers["visitors"] == 2
+    assert numbers["visitors"] == 2 and numbers["visitors_at_meeting"] == 2
 
 
 def test_draft_report_shows_live_provisional_numbers(client_for, president, member, week):

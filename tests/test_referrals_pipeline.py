@@ -195,7 +195,7 @@ def test_thanking_again_for_a_referral_credits_its_giver(
     client_for, chapter, member, receiver, slip, django_capture_on_commit_callbacks
 ):
     services.referral_status_change(
-        referral=slip, by=receiver, status="closed_won", amount=Decimal("10")
+        referral=slip, by=receiver, status="closed_won", amount=Decimal("100")
     )
     url = reverse("thank_you_new", args=[chapter.slug]) + f"?referral={slip.pk}"
     page = client_for(receiver).get(url).content.decode()

@@ -39,12 +39,12 @@ def today(chapter):
 def test_a_tyfcb_on_its_own(client_for, chapter, member, colleague, week):
     response = client_for(member).post(
         reverse("thank_you_new", args=[chapter.slug]),
-        {"credited_to": colleague.pk, "amount": "0", "business_type": "new", "token": token()},
+        {"credited_to": colleague.pk, "amount": "350", "business_type": "new", "token": token()},
     )
     assert response.status_code == 302
     thank_you = ThankYou.objects.get()
     assert (thank_you.thanked_by, thank_you.credited_to, thank_you.amount) == (
-        member, colleague, Decimal("0"),
+        member, colleague, Decimal("350"),
     )
     assert thank_you.referral is None
 

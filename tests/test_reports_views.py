@@ -281,9 +281,12 @@ def test_upload_preview_import_then_reimport_says_nothing_new(client_for, presid
     assert ThankYou.objects.get(credited_to__chapter=chapter).amount == Decimal("250.00")
     again = client.post(response.url, {"week": "2026-01-07"}, follow=True)
     assert "imported already" in again.content.decode()
+    # The undated rows count for the week they are imported for: the same week again is
+    # nothing new, another week is that week's slips.
     second = _upload(client, chapter, SLIPS_CSV.encode())
-    preview = client.get(second.url).content.decode()
-    assert "Nothing new to import" in preview
+    assert "choose the week" in client.get(second.url).content.decode()
+    same_week = client.post(second.url, {"week": "2026-01-07"}, follow=True)
+    assert "Nothing new" in same_week.content.decode()
     assert Referral.objects.filter(giver__chapter=chapter).count() == 1
 
 

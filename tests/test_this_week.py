@@ -10,6 +10,7 @@ from django.utils import timezone
 from meetings import services
 from meetings.models import Meeting
 from members.models import Role
+from reports import weekly
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def test_todays_meeting_comes_first_before_it_starts(monday_chapter):
                               starts_at=now + datetime.timedelta(hours=2),
                               ends_at=now + datetime.timedelta(hours=3))
     assert services.meeting_to_act_on(chapter) == today
-    tasks = services.week_tasks(today)
+    tasks = weekly.week_tasks(today)
     assert (tasks.started, tasks.next_action, tasks.unmarked) == (False, "attendance", 4)
 
 

@@ -61,6 +61,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{plan.total} rows recognised: {len(plan.new)} to import, "
                           f"{len(plan.already)} already in Chapterhouse, "
                           f"{len(plan.skipped)} skipped.")
+        if plan.large:
+            self.stdout.write(f"{len(plan.large)} TYFCB amounts are above "
+                              f"{plan.large_above}: check lines "
+                              f"{', '.join(str(row['line']) for row in plan.large)}.")
         if plan.one_sided:
             self.stdout.write(f"{plan.one_sided} rows are with someone outside the chapter "
                               f"and count for our member only.")

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referrals', '0002_giver_notices_and_pipeline'),
+        ('referrals', '0003_slip_moved_to_next_meeting'),
     ]
 
     operations = [

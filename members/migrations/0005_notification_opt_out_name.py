@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0003_membership'),
+        ('members', '0004_member_left_on'),
     ]
 
     operations = [
