@@ -7,9 +7,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from chapters.exports import csv_lines, table
-from chapters.palms import COLUMNS, COUNT_FIELDS, palms_rows, palms_totals
-from chapters.scoring import member_lights
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +17,9 @@ from meetings.models import Meeting
 from members.tallies import summary_context, tally_context
 from referrals import services
 from reports import weekly
+from reports.exports import csv_lines, table
+from reports.palms import COLUMNS, COUNT_FIELDS, palms_rows, palms_totals
+from reports.scoring import member_lights
 from tests import factories
 
 pytestmark = pytest.mark.django_db

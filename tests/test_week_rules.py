@@ -7,16 +7,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from chapters.exports import slips_table
-from chapters.palms import palms_rows
-from chapters.scoring import member_lights
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from referrals.dashboard import my_numbers
 
-from chapters import imports
-from chapters.models import ImportedSlip
 from meetings import services as meeting_services
 from meetings.models import Attendance, Meeting, Visitor
 from members import membership
@@ -24,6 +19,11 @@ from members import services as member_services
 from members.models import Member
 from referrals import services
 from referrals.models import CEU, OneToOne, Referral, SlipCorrection, ThankYou
+from reports import imports
+from reports.exports import slips_table
+from reports.models import ImportedSlip
+from reports.palms import palms_rows
+from reports.scoring import member_lights
 from tests import factories
 from tests.referrals_world import complete, one_of_each, open_week
 
