@@ -10,13 +10,13 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from referrals.dashboard import my_numbers
 
 from meetings import services as meeting_services
 from meetings.models import Meeting
 from members.tallies import summary_context, tally_context
 from referrals import services
 from reports import weekly
+from reports.dashboard import my_numbers
 from reports.exports import csv_lines, table
 from reports.palms import COLUMNS, COUNT_FIELDS, palms_rows, palms_totals
 from reports.scoring import member_lights

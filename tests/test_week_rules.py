@@ -10,7 +10,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from referrals.dashboard import my_numbers
 
 from meetings import services as meeting_services
 from meetings.models import Attendance, Meeting, Visitor
@@ -20,6 +19,7 @@ from members.models import Member
 from referrals import services
 from referrals.models import CEU, OneToOne, Referral, SlipCorrection, ThankYou
 from reports import imports
+from reports.dashboard import my_numbers
 from reports.exports import slips_table
 from reports.models import ImportedSlip
 from reports.palms import palms_rows
