@@ -61,7 +61,7 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis():
     assert result.stdout.split() == [
         "False",
         "django.db.backends.postgresql",
-        "config.cache.RedisCache",
+        "django.core.cache.backends.redis.RedisCache",
         "redis://cache.internal:6379/0",
     ]
 
