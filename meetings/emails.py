@@ -1,24 +1,22 @@
-"""The chapter's absence notice, by email."""
-
-from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
-from django.urls import reverse
+"""The chapter's absence notice, by email: its builder for the outbox (members/notifications.py)."""
 
 from meetings.models import AbsenceNotice
+from members.models import Delivery, NotificationKind
+from members.notifications import Letter, Skip, builds, site_url
 
 
-def absence_notice_email_send(*, notice: AbsenceNotice) -> None:
+@builds(NotificationKind.ABSENCE)
+def absence_notice_letter(delivery: Delivery) -> Letter:
+    notice = (AbsenceNotice.objects.select_related("member__user", "meeting__chapter")
+              .filter(pk=delivery.ref).first())
+    if notice is None:
+        raise Skip("The absence notice was removed.")
     chapter = notice.meeting.chapter
-    context = {
-        "notice": notice,
-        "member": notice.member,
-        "chapter": chapter,
-        "meeting": notice.meeting,
-        "url": settings.SITE_URL + reverse("chapter_home", args=[chapter.slug]),
-    }
-    EmailMessage(
+    return Letter(
         subject=f"{chapter}: your attendance",
-        body=render_to_string("meetings/email/absence_notice.txt", context),
-        to=[notice.member.user.email],
-    ).send()
+        template="meetings/email/absence_notice",
+        context={"notice": notice, "meeting": notice.meeting,
+                 "url": site_url("chapter_home", chapter.slug)},
+        to=notice.member.user.email,
+        chapter=chapter,
+    )

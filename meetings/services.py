@@ -12,7 +12,8 @@ from django.utils import timezone
 from chapters.freshness import chapters_changed, members_changed
 from chapters.models import Chapter, Classification
 from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
-from members.models import Member, User
+from members import notifications
+from members.models import Member, NotificationKind, User
 from referrals.models import CEU, OneToOne, Referral, SlipCorrection, Testimonial, ThankYou
 
 SCHEDULE_WEEKS = 8
@@ -727,13 +728,11 @@ def absence_crossings(meeting: Meeting) -> list[tuple[Member, AbsenceStanding]]:
     ]
 
 
-def absence_notices_send(*, meeting_id: int) -> int:
-    """Send the chapter's absence notice to each member who crossed a threshold in a completed
-    week. Each notice is claimed first, so a second run sends nothing. Returns how many sent."""
-    from meetings.emails import absence_notice_email_send
-
-    meeting = Meeting.objects.select_related("chapter").filter(pk=meeting_id).first()
-    if meeting is None or not meeting.is_completed:
+def absence_notices_owe(*, meeting: Meeting) -> int:
+    """Owe the chapter's absence notice to each member who crossed a threshold in a completed
+    week: one AbsenceNotice and one outbox email each, written in the caller's transaction
+    (the report's completion). Owing them twice owes nothing more. Returns how many are new."""
+    if not meeting.is_completed:
         return 0
     crossings = absence_crossings(meeting)
     AbsenceNotice.objects.bulk_create(
@@ -748,17 +747,12 @@ def absence_notices_send(*, meeting_id: int) -> int:
         ],
         ignore_conflicts=True,
     )
-    sent = 0
-    for notice in AbsenceNotice.objects.filter(meeting=meeting, sent_at=None).select_related(
-        "member__user", "meeting__chapter"
-    ):
-        claimed = AbsenceNotice.objects.filter(pk=notice.pk, sent_at=None).update(
-            sent_at=timezone.now()
-        )
-        if claimed:
-            absence_notice_email_send(notice=notice)
-            sent += 1
-    return sent
+    notices = AbsenceNotice.objects.filter(meeting=meeting).values_list("pk", "member_id")
+    return notifications.enqueue_many(
+        kind=NotificationKind.ABSENCE,
+        rows=[{"ref": pk, "chapter_id": meeting.chapter_id, "member_id": member_id}
+              for pk, member_id in notices],
+    )
 
 
 # --- The weekly report --------------------------------------------------------------------
@@ -794,9 +788,6 @@ def report_complete(
 ) -> Meeting:
     """Complete (lock) the weekly report. Members on leave who are still unmarked get M; every
     active member must have been marked. Completing twice changes nothing."""
-    from meetings.tasks import absence_notice_send
-    from members.tasks import tallies_dispatch
-
     with transaction.atomic():
         locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
         if locked.is_completed:
@@ -822,10 +813,11 @@ def report_complete(
         locked.save(
             update_fields=["status", "report_status", "report_completed_by", "report_completed_at"]
         )
-        # The week's tallies go out now, not at the tally hour (safe to run more than once).
-        tallies_dispatch.delay_on_commit(locked.pk)
+        # The week's tallies (or corrections of provisional ones) and the absence notices are
+        # owed in this transaction: they go out once it commits, or not at all.
+        notifications.tallies_dispatch_for_meeting(locked.pk)
         if send_absence_notices:
-            absence_notice_send.delay_on_commit(locked.pk)
+            absence_notices_owe(meeting=locked)
     meeting.refresh_from_db()
     return meeting
 

@@ -5,4 +5,7 @@ class MembersConfig(AppConfig):
     name = "members"
 
     def ready(self) -> None:
-        from members import checks  # noqa: F401 - registers the system checks
+        from members import (
+            checks,  # noqa: F401 - registers the system checks
+            emails,  # noqa: F401 - registers the membership emails' builders
+        )

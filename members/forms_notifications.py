@@ -11,6 +11,8 @@ KIND_HELP = {
     "CEUs, attendance and traffic light.",
     NotificationKind.SUMMARY: "After each meeting: the chapter's totals and everyone's lights "
     "(leadership team).",
+    NotificationKind.REFERRAL_NEWS: "When a referral you gave moves along, or you are thanked "
+    "for closed business.",
 }
 
 

@@ -11,16 +11,13 @@ import logging
 import uuid
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from chapters.freshness import chapters_changed, members_changed, users_changed
 from chapters.models import Chapter, Classification
+from members import notifications
 from members.audit import audit_record, differences, plain, snapshot
 from members.models import (
     Application,
@@ -30,6 +27,7 @@ from members.models import (
     LeaveOfAbsence,
     Member,
     MembershipTransfer,
+    NotificationKind,
     RenewalReminder,
     Role,
     User,
@@ -46,8 +44,6 @@ RENEWAL_REMINDER_DAYS = (60, 30, 7)
 SINGLE_HOLDER_ROLES = frozenset(
     {Role.PRESIDENT, Role.VICE_PRESIDENT, Role.SECRETARY_TREASURER}
 )
-# A claimed reminder that was not sent within this long is handed out again.
-REMINDER_CLAIM_TIMEOUT = datetime.timedelta(hours=1)
 ANONYMISED_DOMAIN = "anonymised.invalid"
 
 
@@ -1020,88 +1016,46 @@ def reminder_threshold(days_left: int) -> int | None:
     return min(due) if due else None
 
 
-def renewal_reminders_dispatch(*, now: datetime.datetime | None = None) -> list[int]:
-    """Create the ledger rows of reminders now due and return the ids still to send.
+def renewal_reminders_dispatch(*, now: datetime.datetime | None = None) -> int:
+    """Record the reminders now due and owe each one email in the outbox. Returns how many
+    emails were owed anew.
 
     A member first seen with 20 days left gets the 30-day reminder, then the 7-day one: each
-    (member, threshold, due date) has one row, so each reminder goes out once.
+    (member, threshold, due date) has one row, and each row one email, so each goes out once.
     """
     now = now or timezone.now()
     horizon = max(RENEWAL_REMINDER_DAYS)
+    owed = 0
     for zone, today in _zones_today(now):
-        due = Member.objects.filter(
-            chapter__time_zone=zone,
-            status__in=Status.current_values(),
-            renewal_due_on__gte=today,
-            renewal_due_on__lte=today + datetime.timedelta(days=horizon),
-        ).values_list("pk", "renewal_due_on")
-        rows = [
-            RenewalReminder(
-                member_id=member_id,
-                days_before=reminder_threshold((due_on - today).days),
-                due_on=due_on,
+        with transaction.atomic():
+            due = Member.objects.filter(
+                chapter__time_zone=zone,
+                status__in=Status.current_values(),
+                renewal_due_on__gte=today,
+                renewal_due_on__lte=today + datetime.timedelta(days=horizon),
+            ).values_list("pk", "renewal_due_on")
+            rows = [
+                RenewalReminder(
+                    member_id=member_id,
+                    days_before=reminder_threshold((due_on - today).days),
+                    due_on=due_on,
+                )
+                for member_id, due_on in due
+            ]
+            RenewalReminder.objects.bulk_create(rows, ignore_conflicts=True)
+            reminders = RenewalReminder.objects.filter(
+                sent_at__isnull=True,  # sent before the outbox sent them
+                member__chapter__time_zone=zone,
+                member__renewal_due_on=F("due_on"),
+                member__status__in=Status.current_values(),
+                due_on__gte=today,
+            ).values_list("pk", "member_id", "member__chapter_id")
+            owed += notifications.enqueue_many(
+                kind=NotificationKind.RENEWAL,
+                rows=[{"ref": pk, "member_id": member_id, "chapter_id": chapter_id}
+                      for pk, member_id, chapter_id in reminders],
             )
-            for member_id, due_on in due
-        ]
-        RenewalReminder.objects.bulk_create(rows, ignore_conflicts=True)
-    # A claim whose worker died is handed out again.
-    RenewalReminder.objects.filter(
-        sent_at__isnull=True, claimed_at__lt=now - REMINDER_CLAIM_TIMEOUT
-    ).update(claimed_at=None)
-    return list(
-        RenewalReminder.objects.filter(
-            sent_at__isnull=True,
-            claimed_at__isnull=True,
-            member__renewal_due_on=F("due_on"),
-            member__status__in=Status.current_values(),
-            due_on__gte=(now - datetime.timedelta(days=1)).date(),
-        ).values_list("pk", flat=True)
-    )
-
-
-def renewal_reminder_send(*, reminder_id: int) -> bool:
-    """Send one reminder if it is still ours to send (claimed first: at most once)."""
-    now = timezone.now()
-    if not RenewalReminder.objects.filter(
-        pk=reminder_id, sent_at__isnull=True, claimed_at__isnull=True
-    ).update(claimed_at=now):
-        return False
-    reminder = RenewalReminder.objects.select_related(
-        "member__user", "member__chapter", "member__classification"
-    ).get(pk=reminder_id)
-    member = reminder.member
-    if (
-        member.renewal_due_on != reminder.due_on
-        or member.status not in Status.current_values()
-        or not member.user.is_active
-    ):
-        # Renewed or gone since: this reminder no longer applies.
-        reminder.delete()
-        return False
-    context = {
-        "member": member,
-        "chapter": member.chapter,
-        "reminder": reminder,
-        "days_left": (reminder.due_on - chapter_today(member.chapter)).days,
-        "url": settings.SITE_URL + reverse("chapter_home", args=[member.chapter.slug]),
-    }
-    message = EmailMultiAlternatives(
-        subject=f"Your {member.chapter} membership renews on {reminder.due_on:%d %B %Y}",
-        body=render_to_string("membership/email/renewal_reminder.txt", context),
-        to=[member.user.email],
-    )
-    message.attach_alternative(
-        render_to_string("membership/email/renewal_reminder.html", context), "text/html"
-    )
-    try:
-        message.send()
-    except Exception:
-        RenewalReminder.objects.filter(pk=reminder_id, sent_at__isnull=True).update(
-            claimed_at=None
-        )
-        raise
-    RenewalReminder.objects.filter(pk=reminder_id).update(sent_at=timezone.now())
-    return True
+    return owed
 
 
 # --- Chapters: creation and settings -------------------------------------------------------

@@ -285,14 +285,25 @@ class Invitation(models.Model):
         )
 
 
-# Notification emails (members/notifications.py): what each member gets, and the ledger that
-# makes every email go out at most once.
+# Emails (members/notifications.py): what each member gets, and the outbox that sends every
+# email once and shows it to leaders.
 
 
 class NotificationKind(models.TextChoices):
     REMINDER = "reminder", "Meeting reminder"
     TALLY = "tally", "Weekly tally"
     SUMMARY = "summary", "Chapter summary (leadership team)"
+    REFERRAL_NEWS = "giver", "Referral news"
+    ABSENCE = "absence", "Absence notice"
+    RENEWAL = "renewal", "Renewal reminder"
+    INVITATION = "invitation", "Invitation"
+    WELCOME = "welcome", "Welcome to the roster"
+
+
+# The kinds sent for one meeting to its chapter's members, in batches (the dispatcher's).
+MEETING_KINDS = ("reminder", "tally", "summary")
+# The kinds a member can turn off.
+OPTIONAL_KINDS = ("reminder", "tally", "summary", "giver")
 
 
 class NotificationOptOut(models.Model):
@@ -307,7 +318,7 @@ class NotificationOptOut(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "kind"], name="one_opt_out_per_kind"),
             models.CheckConstraint(
-                condition=Q(kind__in=["reminder", "tally", "summary"]),
+                condition=Q(kind__in=OPTIONAL_KINDS),
                 name="opt_out_kind_valid",
             ),
         ]
@@ -349,14 +360,17 @@ class DeliveryQuerySet(models.QuerySet):
 
 
 class Delivery(models.Model):
-    """One email of one kind to one member for one meeting (the week, for tallies).
+    """One email in the outbox: of one kind to one member for one meeting (the week, for
+    tallies), or announcing one row of its kind's own table (`ref`: an absence notice, a giver
+    notice, a renewal reminder, an invitation, the member welcomed).
 
-    The row exists before the email is sent and is claimed by a conditional update, so a
-    second worker, a retried task or a double beat tick finds it taken and sends nothing.
+    The row is written in the transaction of the action that causes the email, before the
+    email is sent, and is claimed by a conditional update, so a second worker, a retried task
+    or a double beat tick finds it taken and sends nothing.
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting"
+        PENDING = "pending", "Waiting to send"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
@@ -364,8 +378,17 @@ class Delivery(models.Model):
 
     kind = models.CharField(max_length=10, choices=NotificationKind.choices)
     chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="+")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="deliveries")
-    meeting = models.ForeignKey("meetings.Meeting", on_delete=models.CASCADE, related_name="+")
+    # None for an invitation (not a member yet: the address is in `to_email`).
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="deliveries")
+    meeting = models.ForeignKey("meetings.Meeting", null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="+")
+    # The id of what the email announces in its kind's own table (kinds other than MEETING_KINDS).
+    ref = models.PositiveBigIntegerField(null=True, blank=True)
+    # 0 for a meeting's email; 1, 2... for a tally or summary corrected after it was sent.
+    edition = models.PositiveSmallIntegerField(default=0)
+    # What a tally or summary said of the week (its figures), to tell whether a correction is due.
+    figures = models.JSONField(null=True, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     # Tries of the current send (a resend starts again from 0).
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -391,11 +414,21 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "meeting", "member"], name="one_delivery_per_kind_meeting_member"
+                fields=["kind", "meeting", "member", "edition"],
+                name="one_delivery_per_kind_meeting_member_edition",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "ref"], condition=Q(ref__isnull=False),
+                name="one_delivery_per_kind_ref",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["reminder", "tally", "summary"]),
+                condition=Q(kind__in=NotificationKind.values),
                 name="delivery_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=MEETING_KINDS, meeting__isnull=False, member__isnull=False)
+                | (~Q(kind__in=MEETING_KINDS) & Q(ref__isnull=False)),
+                name="delivery_names_what_it_announces",
             ),
             models.CheckConstraint(
                 condition=Q(state__in=["pending", "sending", "sent", "failed", "skipped"]),
@@ -412,7 +445,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.member_id} for {self.meeting_id}"
+        return f"{self.get_kind_display()} to {self.member_id or self.to_email}"
 
     @property
     def can_resend(self) -> bool:

@@ -32,6 +32,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from email.message import MIMEPart
+from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -47,6 +48,8 @@ from chapters.models import Chapter
 from members import calendar
 from members.models import (
     LEADING_ROLES,
+    MEETING_KINDS,
+    OPTIONAL_KINDS,
     Delivery,
     LeadershipRole,
     Member,
@@ -71,11 +74,12 @@ SWEEP_LIMIT = 5000
 CLAIM_EARLY = datetime.timedelta(seconds=2)
 UNSUBSCRIBE_SALT = "members.notifications.unsubscribe"
 
-SUBSCRIBABLE = [NotificationKind.REMINDER, NotificationKind.TALLY, NotificationKind.SUMMARY]
+SUBSCRIBABLE = [NotificationKind(kind) for kind in OPTIONAL_KINDS]
 KIND_PLURALS = {
     NotificationKind.REMINDER: "meeting reminders",
     NotificationKind.TALLY: "weekly tallies",
     NotificationKind.SUMMARY: "chapter summaries",
+    NotificationKind.REFERRAL_NEWS: "referral news",
 }
 
 
@@ -304,12 +308,84 @@ def tallies_dispatch_for_meeting(meeting_id: int, *, now: datetime.datetime | No
     reason = _tally_reason(meeting, now)
     if reason is None:
         return 0
-    return _batch_open(
+    created = _batch_open(
         meeting=meeting,
         batch_kind=NotificationKind.TALLY,
         kinds=[NotificationKind.TALLY, NotificationKind.SUMMARY],
         reason=reason,
     )
+    if reason == NotificationBatch.Reason.REPORT_COMPLETED:
+        created += corrections_open(meeting)
+    return created
+
+
+def corrections_open(meeting) -> int:
+    """Once a week's report is completed (or completed again): a corrected tally to each member
+    whose last tally stated other figures than the week's final ones, and a corrected summary
+    to each leader whose last one did. Only sent emails are compared: one still waiting states
+    the final figures when it goes. Running it again adds nothing, as the corrections' own
+    figures are the final ones. Returns how many rows were created."""
+    from members import tallies
+
+    latest: dict[tuple[str, int], Delivery] = {}
+    for row in Delivery.objects.filter(
+        meeting=meeting, kind__in=[NotificationKind.TALLY, NotificationKind.SUMMARY]
+    ).order_by("edition"):
+        latest[(row.kind, row.member_id)] = row
+    stated = [row for row in latest.values()
+              if row.state == Delivery.State.SENT and row.figures is not None]
+    if not stated:
+        return 0
+    week = tallies.ChapterWeek(meeting)
+    summary = week.summary_figures()
+    corrections = [
+        Delivery(kind=row.kind, chapter_id=meeting.chapter_id, meeting=meeting,
+                 member_id=row.member_id, edition=row.edition + 1)
+        for row in stated
+        if row.figures != (week.tally_figures(row.member_id) if row.kind == NotificationKind.TALLY
+                           else summary)
+    ]
+    Delivery.objects.bulk_create(corrections, ignore_conflicts=True)
+    ids = list(Delivery.objects.filter(
+        meeting=meeting, state=Delivery.State.PENDING,
+        kind__in=[NotificationKind.TALLY, NotificationKind.SUMMARY], edition__gt=0,
+    ).values_list("pk", flat=True))
+    _enqueue_sends(ids)
+    if corrections:
+        logger.info("Corrected %s tally/summary email(s) for meeting %s", len(corrections),
+                    meeting.pk)
+    return len(corrections)
+
+
+# --- Any other email ------------------------------------------------------------------------
+
+
+def enqueue(*, kind: str, chapter_id: int, ref: int, member_id: int | None = None,
+            to_email: str = "") -> int | None:
+    """Owe one email announcing row `ref` of its kind's own table (an absence notice, a giver
+    notice...): a pending outbox row written in the caller's transaction, its send queued once
+    that commits (and by the dispatcher's sweep if the queueing is lost, say the broker was
+    down). Owing it twice writes one row. Returns the new row's id, or None if it was there."""
+    try:
+        with transaction.atomic():
+            row = Delivery.objects.create(kind=kind, chapter_id=chapter_id, ref=ref,
+                                          member_id=member_id, to_email=to_email)
+    except IntegrityError:
+        return None
+    _enqueue_sends([row.pk])
+    return row.pk
+
+
+def enqueue_many(*, kind: str, rows: list[dict]) -> int:
+    """`enqueue` for many rows at once (`rows`: ref, chapter_id, member_id): one insert that
+    leaves existing rows alone, then the waiting ones queued. Returns how many were new."""
+    refs = [row["ref"] for row in rows]
+    existing = set(Delivery.objects.filter(kind=kind, ref__in=refs).values_list("ref", flat=True))
+    new = [Delivery(kind=kind, **row) for row in rows if row["ref"] not in existing]
+    Delivery.objects.bulk_create(new, ignore_conflicts=True)
+    _enqueue_sends(list(Delivery.objects.filter(
+        kind=kind, ref__in=refs, state=Delivery.State.PENDING).values_list("pk", flat=True)))
+    return len(new)
 
 
 def tallies_dispatch(*, now: datetime.datetime) -> int:
@@ -417,11 +493,17 @@ def _finish(delivery: Delivery, token: str, **fields) -> None:
 
 
 def _enqueue_sends(ids: list[int]) -> None:
-    """Send tasks for these rows after commit, SEND_CHUNK rows a task."""
+    """Send tasks for these rows once the transaction commits, SEND_CHUNK rows a task. A
+    broker that cannot be reached fails nothing that committed: the rows wait, and the
+    dispatcher's sweep queues them again."""
+    for first in range(0, len(ids), SEND_CHUNK):
+        transaction.on_commit(partial(_send_later, ids[first:first + SEND_CHUNK]), robust=True)
+
+
+def _send_later(ids: list[int]) -> None:
     from members.tasks import notifications_send
 
-    for first in range(0, len(ids), SEND_CHUNK):
-        notifications_send.delay_on_commit(ids[first:first + SEND_CHUNK])
+    notifications_send.delay(ids)
 
 
 def deliveries_send(*, delivery_ids: list[int], budget: float) -> list[int]:
@@ -498,6 +580,9 @@ def delivery_send(*, delivery_id: int, mailer=None, loaded: Delivery | None = No
         return Delivery.State.SKIPPED
     try:
         message = build_message(delivery, now=now, shared=shared)
+    except Skip as skip:
+        _finish(delivery, token, state=Delivery.State.SKIPPED, last_error=str(skip))
+        return Delivery.State.SKIPPED
     except (SoftTimeLimitExceeded, DatabaseError) as error:  # slow or unreachable: try later
         return _send_failed(delivery, token, error)
     except Exception as error:  # a broken template must show in the log, not loop forever
@@ -514,7 +599,7 @@ def delivery_send(*, delivery_id: int, mailer=None, loaded: Delivery | None = No
         return _send_failed(delivery, token, error)
     try:
         _mark_sent(delivery.pk, to_email=message.to[0],
-                   message_id=message.extra_headers["Message-ID"])
+                   message_id=message.extra_headers["Message-ID"], figures=delivery.figures)
     finally:
         if own_connection:
             _close_quietly(mailer)
@@ -528,7 +613,8 @@ def _close_quietly(mailer) -> None:
         pass
 
 
-def _mark_sent(delivery_id: int, *, to_email: str, message_id: str) -> None:
+def _mark_sent(delivery_id: int, *, to_email: str, message_id: str,
+               figures: dict | None = None) -> None:
     """Record the server's acceptance. A sent row is never claimed again, so whoever holds the
     claim, the ledger must say sent (one already sent keeps its first record); a brief
     database hiccup is retried rather than risking a second copy through the sweep."""
@@ -536,7 +622,7 @@ def _mark_sent(delivery_id: int, *, to_email: str, message_id: str) -> None:
         try:
             Delivery.objects.filter(pk=delivery_id).exclude(state=Delivery.State.SENT).update(
                 state=Delivery.State.SENT, sent_at=timezone.now(), claim="", to_email=to_email,
-                message_id=message_id, last_error="",
+                message_id=message_id, last_error="", figures=figures,
             )
             return
         except DatabaseError:
@@ -547,14 +633,16 @@ def _mark_sent(delivery_id: int, *, to_email: str, message_id: str) -> None:
 
 
 def _skip_reason(delivery: Delivery, now: datetime.datetime) -> str:
-    """Why this email should not go out after all, or ""."""
+    """Why this email should not go out after all, or "" (a kind's builder may find more)."""
     member, meeting = delivery.member, delivery.meeting
+    if member is not None and not member.user.email:
+        return "No email address."
+    if delivery.kind in OPTIONAL_KINDS and delivery.opted_out:
+        return "Unsubscribed from this kind of email."
+    if delivery.kind not in MEETING_KINDS:
+        return ""
     if member.status != Member.Status.ACTIVE:
         return "No longer an active member."
-    if not member.user.email:
-        return "No email address."
-    if delivery.opted_out:
-        return "Unsubscribed from this kind of email."
     if not meeting.counts_for_attendance:
         return f"The meeting is {meeting.get_status_display().lower()}."
     if delivery.kind == NotificationKind.REMINDER and meeting.starts_at <= now:
@@ -609,10 +697,12 @@ def _send_failed(delivery: Delivery, token: str, error: Exception) -> str:
 def message_id(delivery: Delivery) -> str:
     """The same Message-ID for every try of one send, so a copy can be recognised."""
     resend = f".r{delivery.resends}" if delivery.resends else ""
-    return (
-        f"<chapterhouse.{delivery.kind}.{delivery.meeting_id}.{delivery.member_id}{resend}"
-        f"@{calendar.site_host()}>"
-    )
+    edition = f".c{delivery.edition}" if delivery.edition else ""
+    if delivery.kind in MEETING_KINDS:
+        about = f"{delivery.meeting_id}.{delivery.member_id}"
+    else:
+        about = str(delivery.ref)
+    return f"<chapterhouse.{delivery.kind}.{about}{edition}{resend}@{calendar.site_host()}>"
 
 
 def unsubscribe_token(member_id: int, kind: str) -> str:
@@ -626,54 +716,90 @@ def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
     except signing.BadSignature:
         return None
     member_id, _, kind = value.partition(".")
-    if not member_id.isdigit() or kind not in NotificationKind.values:
+    if not member_id.isdigit() or kind not in OPTIONAL_KINDS:
         return None
     return int(member_id), kind
 
 
+def site_url(name: str, *args) -> str:
+    """An absolute link to one of the site's pages: every link in every email is built here,
+    from settings.SITE_URL (`make run` sets it to the host and port it serves)."""
+    return settings.SITE_URL + reverse(name, args=args)
+
+
 def unsubscribe_url(member_id: int, kind: str) -> str:
-    token = unsubscribe_token(member_id, kind)
-    return settings.SITE_URL + reverse("notification_unsubscribe", args=[token])
+    return site_url("notification_unsubscribe", unsubscribe_token(member_id, kind))
 
 
-def _meeting_context(delivery: Delivery) -> dict:
+@dataclass
+class Letter:
+    """What one email says before it is an email: its kind's builder makes it from the row.
+    `template` names the pair of templates (`<template>.txt`, `<template>.html`)."""
+
+    subject: str
+    template: str
+    context: dict
+    to: str
+    chapter: Chapter
+    list_id: str = ""
+    attachment: MIMEPart | None = None
+
+
+class Skip(Exception):  # noqa: N818 - a decision, not an error
+    """The email should not go out after all (the reason is recorded on the row)."""
+
+
+# The builders of the kinds other than a meeting's, registered by the app that owns what the
+# email announces (meetings: absence notices; referrals: giver notices; members: the rest).
+BUILDERS: dict[str, object] = {}
+
+
+def builds(kind: str):
+    """Register the function that makes the Letter of one kind of email from its row."""
+
+    def register(function):
+        BUILDERS[kind] = function
+        return function
+
+    return register
+
+
+def _meeting_context(delivery: Delivery, week) -> dict:
     """What every recipient's email of this kind for this meeting says alike."""
-    from members import tallies
-
     meeting = delivery.meeting
     chapter = meeting.chapter
     context = {
         "meeting": meeting,
         "chapter": chapter,
-        "site_url": settings.SITE_URL,
-        "chapter_url": settings.SITE_URL + reverse("chapter_home", args=[chapter.slug]),
-        "preferences_url": settings.SITE_URL
-        + reverse("notification_preferences", args=[chapter.slug]),
-        "kind_label": NotificationKind(delivery.kind).label,
-        "kind_plural": KIND_PLURALS[delivery.kind],
+        "chapter_url": site_url("chapter_home", chapter.slug),
     }
     if delivery.kind == NotificationKind.REMINDER:
         context |= reminder_context(meeting)
     elif delivery.kind == NotificationKind.SUMMARY:
-        context |= tallies.summary_context(meeting=meeting)
+        context |= week.summary_context()
     return context
 
 
 @dataclass
-@dataclass
 class MeetingEmail:
-    """What one kind of email for one meeting says alike to every recipient: built once for a
-    chunk of rows, not once a member."""
+    """What one kind of email for one meeting says alike to every recipient, and the week's
+    figures for the whole chapter: built once for a chunk of rows, not once a member."""
 
     context: dict
     subject: str
     list_id: str
     ics: MIMEPart | None  # the reminder's calendar attachment
+    week: object = None  # tallies.ChapterWeek for a tally or a summary
 
     @classmethod
     def build(cls, delivery: Delivery, *, now: datetime.datetime) -> "MeetingEmail":
-        context = _meeting_context(delivery)
-        chapter, meeting = context["chapter"], delivery.meeting
+        from members import tallies
+
+        meeting = delivery.meeting
+        week = (tallies.ChapterWeek(meeting) if delivery.kind != NotificationKind.REMINDER
+                else None)
+        context = _meeting_context(delivery, week)
+        chapter = meeting.chapter
         if delivery.kind == NotificationKind.REMINDER:
             subject = f"Reminder: {chapter.name} meets {context['local_start']:%A %-d %B at %H:%M}"
         elif delivery.kind == NotificationKind.TALLY:
@@ -687,7 +813,29 @@ class MeetingEmail:
             subject=subject,
             list_id=f"{chapter.name} <{chapter.slug}.{delivery.kind}.{calendar.site_host()}>",
             ics=ics,
+            week=week,
         )
+
+
+def _meeting_letter(delivery: Delivery, *, now: datetime.datetime, shared: dict) -> Letter:
+    key = (delivery.kind, delivery.meeting_id)
+    if key not in shared:
+        shared[key] = MeetingEmail.build(delivery, now=now)
+    common: MeetingEmail = shared[key]
+    member = delivery.member
+    context = dict(common.context)
+    subject = common.subject
+    if delivery.kind == NotificationKind.TALLY:
+        context |= common.week.tally_context(member)
+        delivery.figures = common.week.tally_figures(member.pk)
+    elif delivery.kind == NotificationKind.SUMMARY:
+        delivery.figures = common.week.summary_figures()
+    if delivery.edition:
+        context["correction"] = True
+        subject = f"Corrected: {subject}"
+    return Letter(subject=subject, template=f"notifications/email/{delivery.kind}",
+                  context=context, to=member.user.email, chapter=common.context["chapter"],
+                  list_id=common.list_id, attachment=common.ics)
 
 
 class OutboxEmail(EmailMultiAlternatives):
@@ -706,49 +854,57 @@ HEADER_LINE_LIMIT = 998
 
 def build_message(delivery: Delivery, *, now: datetime.datetime,
                   shared: dict | None = None) -> OutboxEmail:
-    """The email for one ledger row: plain text and HTML, one-click unsubscribe headers, a
-    deterministic Message-ID and, for reminders, the meeting as an .ics attachment. `shared`
-    keeps each meeting's MeetingEmail for the next rows of a chunk."""
-    from members import tallies
-
+    """The email for one outbox row: plain text and HTML in the one email layout, a
+    deterministic Message-ID, one-click unsubscribe headers for a kind the member can turn off
+    and, for reminders, the meeting as an .ics attachment. `shared` keeps what a chunk's emails
+    for one meeting have in common. Raises Skip when the email should not go out after all."""
     shared = {} if shared is None else shared
-    key = (delivery.kind, delivery.meeting_id)
-    if key not in shared:
-        shared[key] = MeetingEmail.build(delivery, now=now)
-    common: MeetingEmail = shared[key]
+    if delivery.kind in MEETING_KINDS:
+        letter = _meeting_letter(delivery, now=now, shared=shared)
+    else:
+        letter = BUILDERS[delivery.kind](delivery)
+    if not letter.to:
+        raise Skip("No email address.")
     member = delivery.member
-    context = common.context | {
+    chapter = letter.chapter
+    context = letter.context | {
+        "chapter": chapter,
         "member": member,
-        "greeting": member.first_name or member.full_name,
-        "unsubscribe_url": unsubscribe_url(member.pk, delivery.kind),
+        "site_url": settings.SITE_URL,
+        "chapter_url": site_url("chapter_home", chapter.slug),
+        "kind_label": NotificationKind(delivery.kind).label,
+        "kind_plural": KIND_PLURALS.get(delivery.kind, ""),
     }
-    if delivery.kind == NotificationKind.TALLY:
-        context |= tallies.tally_context(member=member, meeting=delivery.meeting)
-    text, html = render_email(delivery.kind, context).values()
-    message = OutboxEmail(
-        subject=common.subject,
-        body=text,
-        to=[member.user.email],
-        headers={
-            "Message-ID": message_id(delivery),
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": common.list_id,
-            "Auto-Submitted": "auto-generated",
-            "X-Chapterhouse-Kind": delivery.kind,
-        },
-    )
+    headers = {
+        "Message-ID": message_id(delivery),
+        "Auto-Submitted": "auto-generated",
+        "X-Chapterhouse-Kind": delivery.kind,
+    }
+    if member is not None:
+        context["greeting"] = member.first_name or member.full_name
+        if delivery.kind in OPTIONAL_KINDS:
+            context["unsubscribe_url"] = unsubscribe_url(member.pk, delivery.kind)
+            context["preferences_url"] = site_url("notification_preferences", chapter.slug)
+            headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if letter.list_id:
+        headers["List-Id"] = letter.list_id
+    text, html = render_email(letter.template, context).values()
+    message = OutboxEmail(subject=letter.subject, body=text, to=[letter.to], headers=headers)
     message.attach_alternative(html, "text/html")
-    if common.ics is not None:
-        message.attach(common.ics)
+    if letter.attachment is not None:
+        message.attach(letter.attachment)
     return message
 
 
-def render_email(kind: str, context: dict) -> dict[str, str]:
+def render_email(template: str, context: dict) -> dict[str, str]:
     """The email's text and HTML, by form ("txt", "html"), with the dates and times in it in
-    the chapter's local time."""
+    the chapter's local time. `template` is a kind (a meeting's emails) or a template path
+    without its extension."""
+    if "/" not in template:
+        template = f"notifications/email/{template}"
     with timezone.override(context["chapter"].zone):
-        return {form: render_to_string(f"notifications/email/{kind}.{form}", context)
+        return {form: render_to_string(f"{template}.{form}", context)
                 for form in ("txt", "html")}
 
 

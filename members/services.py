@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chapters.models import Chapter, Classification
-from members.models import Application, Invitation, Member, User
+from members import notifications
+from members.models import Application, Invitation, Member, NotificationKind, User
 
 INVITATION_DAYS = 14
 
@@ -41,8 +42,6 @@ def invitation_create(
     An approved application keeps its classification for its applicant (members/membership.py),
     so nobody else is invited into it meanwhile.
     """
-    from members.tasks import invitation_send
-
     email = email.strip().lower()
     holder = classification_holder(chapter=chapter, classification=classification)
     if holder is not None:
@@ -77,9 +76,10 @@ def invitation_create(
                 invited_by=invited_by,
                 expires_at=timezone.now() + datetime.timedelta(days=valid_days),
             )
+            notifications.enqueue(kind=NotificationKind.INVITATION, ref=invitation.pk,
+                                  chapter_id=chapter.pk, to_email=email)
     except IntegrityError:
         raise MembershipError(f"{email} already has an open invitation to {chapter}.") from None
-    invitation_send.delay_on_commit(invitation.pk)
     return invitation
 
 

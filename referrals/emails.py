@@ -1,27 +1,13 @@
-"""Emails to givers: their referral moved along, or they were thanked for closed business."""
+"""Emails to givers: their referral moved along, or they were thanked for closed business. The
+outbox (members/notifications.py) sends them; this is their builder."""
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone
-
+from members.models import Delivery, NotificationKind
+from members.notifications import Letter, Skip, builds, site_url
 from referrals.models import GiverNotice, Referral
 
 
-def _claim(notice_id: int) -> bool:
-    """Take the notice for sending; False when another run already took it."""
-    return bool(
-        GiverNotice.objects.filter(pk=notice_id, sent_at__isnull=True).update(
-            sent_at=timezone.now()
-        )
-    )
-
-
-def giver_notice_send(*, notice_id: int) -> bool:
-    """Send one giver notice; safe to run twice (the second run finds it claimed)."""
-    if not _claim(notice_id):
-        return False
+@builds(NotificationKind.REFERRAL_NEWS)
+def giver_notice_letter(delivery: Delivery) -> Letter:
     notice = GiverNotice.objects.select_related(
         "member__user",
         "member__chapter",
@@ -32,32 +18,16 @@ def giver_notice_send(*, notice_id: int) -> bool:
         "thank_you__thanked_by__chapter",
         "thank_you__meeting__chapter",
         "thank_you__referral",
-    ).get(pk=notice_id)
-    try:
-        build = _status_email if notice.kind == GiverNotice.Kind.STATUS else _thanks_email
-        build(notice).send()
-    except Exception:
-        # Release the claim so a retry can send it.
-        GiverNotice.objects.filter(pk=notice_id).update(sent_at=None)
-        raise
-    return True
+    ).filter(pk=delivery.ref).first()
+    if notice is None:
+        raise Skip("What the email announced was removed.")
+    build = _status_email if notice.kind == GiverNotice.Kind.STATUS else _thanks_email
+    return build(notice)
 
 
-def _url(name: str, *args) -> str:
-    return settings.SITE_URL + reverse(name, args=args)
-
-
-def _message(*, notice: GiverNotice, subject: str, template: str, context: dict):
-    context = {"member": notice.member, "chapter": notice.member.chapter, **context}
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"referrals/email/{template}.txt", context),
-        to=[notice.member.user.email],
-    )
-    message.attach_alternative(
-        render_to_string(f"referrals/email/{template}.html", context), "text/html"
-    )
-    return message
+def _message(*, notice: GiverNotice, subject: str, template: str, context: dict) -> Letter:
+    return Letter(subject=subject, template=f"referrals/email/{template}", context=context,
+                  to=notice.member.user.email, chapter=notice.member.chapter)
 
 
 def _status_email(notice: GiverNotice):
@@ -80,7 +50,7 @@ def _status_email(notice: GiverNotice):
             "prospect": prospect,
             "thank_you": thank_you,
             "currency": thank_you.meeting.chapter.currency if thank_you else "",
-            "url": _url("referral_detail", notice.member.chapter.slug, referral.pk),
+            "url": site_url("referral_detail", notice.member.chapter.slug, referral.pk),
         },
     )
 
@@ -103,6 +73,6 @@ def _thanks_email(notice: GiverNotice):
             "names_thanker": names,
             "thanker": thanker if names else None,
             "currency": thank_you.meeting.chapter.currency,
-            "url": _url("thank_you_list", notice.member.chapter.slug),
+            "url": site_url("thank_you_list", notice.member.chapter.slug),
         },
     )

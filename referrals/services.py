@@ -26,7 +26,8 @@ from django.utils import timezone
 from chapters.models import Chapter
 from meetings.models import Meeting, Visitor
 from meetings.services import meeting_for_slip, meetings_ahead_ensure
-from members.models import Member, User
+from members import notifications
+from members.models import Member, NotificationKind, User
 from referrals.models import (
     CEU,
     GiverNotice,
@@ -84,15 +85,15 @@ def _create_once(model: type[Model], *, token: uuid.UUID | None, author_field: s
 
 
 def _notify(**fields) -> None:
-    """Owe the giver an email about this change, sent by Celery once the change commits."""
-    from referrals.tasks import giver_notice_send
-
+    """Owe the giver an email about this change, in the change's own transaction: the outbox
+    sends it once the change commits."""
     try:
         with transaction.atomic():
             notice = GiverNotice.objects.create(**fields)
     except IntegrityError:
         return  # This change was announced already.
-    giver_notice_send.delay_on_commit(notice.pk)
+    notifications.enqueue(kind=NotificationKind.REFERRAL_NEWS, ref=notice.pk,
+                          chapter_id=notice.member.chapter_id, member_id=notice.member_id)
 
 
 def _require_active(member: Member, role: str) -> None:

@@ -18,7 +18,6 @@ from members.models import (
     NotificationOptOut,
     Role,
 )
-from members.tasks import notifications_send
 from tests import factories
 
 UTC = datetime.UTC
@@ -235,7 +234,7 @@ def send_tasks(callbacks) -> list[list[int]]:
     """The chunks handed to send tasks among the callbacks run after commit."""
     return [callback.args[0] for callback in callbacks
             if isinstance(callback, functools.partial)
-            and callback.func == notifications_send.delay]
+            and callback.func == notifications._send_later]
 
 
 def test_meetings_due_together_go_out_in_full_chunks(
