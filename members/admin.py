@@ -202,7 +202,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Member", ordering="member__user__last_name")
     def member_name(self, delivery) -> str:
-        return delivery.member.full_name
+        return delivery.member.full_name if delivery.member else ""
 
 
 @admin.register(Application)

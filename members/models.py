@@ -646,8 +646,9 @@ class MembershipTransfer(models.Model):
 
 
 class RenewalReminder(models.Model):
-    """One renewal reminder (60, 30 or 7 days before the due date). The row is claimed before
-    the email goes out, so a double beat tick or a retried task sends it once."""
+    """One renewal reminder (60, 30 or 7 days before the due date), once each; its email is
+    the outbox row of kind "renewal" that names it (`claimed_at` and `sent_at` were set before
+    the outbox and are no longer)."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="renewal_reminders")
     days_before = models.PositiveSmallIntegerField()

@@ -387,8 +387,8 @@ class SlipCorrection(models.Model):
 class GiverNotice(models.Model):
     """An email owed to a giver: what became of their referral, or that they were thanked.
 
-    The row is written with the change it announces; the task claims it (sets `sent_at`) before
-    sending, so a retried or duplicated task sends nothing twice.
+    The row is written with the change it announces, with its email: the outbox row of kind
+    "giver" that names it (`sent_at` was set before the outbox and is no longer).
     """
 
     class Kind(models.TextChoices):
