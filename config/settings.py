@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "members",
     "meetings",
     "referrals",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -282,7 +283,7 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # keeps Celery's Django fixup from closing every connection before and after every task.
 CELERY_DB_REUSE_MAX = 2**31
 
-# Notification emails (members/notifications.py; beat's tick is in config/celery.py). A send
+# Emails (notifications/outbox.py; beat's tick is in config/celery.py). A send
 # task is killed after its time limit, and a claim twice that old is taken back by the sweep.
 NOTIFICATIONS_SEND_TIME_LIMIT = env_int("NOTIFICATIONS_SEND_TIME_LIMIT", 60)
 NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 60)

@@ -19,7 +19,7 @@ urlpatterns = [
     path("", include("chapters.urls")),
     path("", include("chapters.urls_reports")),
     path("", include("members.urls")),
-    path("", include("members.urls_notifications")),
+    path("", include("notifications.urls")),
     path("", include("meetings.urls")),
     path("", include("referrals.urls")),
     path("", include("members.urls_roster")),

@@ -12,8 +12,8 @@ from django.utils import timezone
 from chapters.freshness import chapters_changed, members_changed
 from chapters.models import Chapter, Classification
 from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
-from members import notifications
-from members.models import Member, NotificationKind, User
+from meetings.signals import report_completed
+from members.models import Member, User
 from referrals.models import CEU, OneToOne, Referral, SlipCorrection, Testimonial, ThankYou
 
 SCHEDULE_WEEKS = 8
@@ -728,12 +728,12 @@ def absence_crossings(meeting: Meeting) -> list[tuple[Member, AbsenceStanding]]:
     ]
 
 
-def absence_notices_owe(*, meeting: Meeting) -> int:
-    """Owe the chapter's absence notice to each member who crossed a threshold in a completed
-    week: one AbsenceNotice and one outbox email each, written in the caller's transaction
-    (the report's completion). Owing them twice owes nothing more. Returns how many are new."""
+def absence_notices_record(*, meeting: Meeting) -> None:
+    """Record the chapter's absence notice to each member who crossed a threshold in a
+    completed week, in the caller's transaction (the report's completion); the notifications
+    app emails each. Recording them twice records nothing more."""
     if not meeting.is_completed:
-        return 0
+        return
     crossings = absence_crossings(meeting)
     AbsenceNotice.objects.bulk_create(
         [
@@ -746,12 +746,6 @@ def absence_notices_owe(*, meeting: Meeting) -> int:
             for member, standing in crossings
         ],
         ignore_conflicts=True,
-    )
-    notices = AbsenceNotice.objects.filter(meeting=meeting).values_list("pk", "member_id")
-    return notifications.enqueue_many(
-        kind=NotificationKind.ABSENCE,
-        rows=[{"ref": pk, "chapter_id": meeting.chapter_id, "member_id": member_id}
-              for pk, member_id in notices],
     )
 
 
@@ -814,10 +808,11 @@ def report_complete(
             update_fields=["status", "report_status", "report_completed_by", "report_completed_at"]
         )
         # The week's tallies (or corrections of provisional ones) and the absence notices are
-        # owed in this transaction: they go out once it commits, or not at all.
-        notifications.tallies_dispatch_for_meeting(locked.pk)
+        # owed in this transaction (by the notifications app): they go out once it commits.
         if send_absence_notices:
-            absence_notices_owe(meeting=locked)
+            absence_notices_record(meeting=locked)
+        report_completed.send(sender=Meeting, meeting=locked,
+                              send_absence_notices=send_absence_notices)
     meeting.refresh_from_db()
     return meeting
 

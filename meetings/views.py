@@ -21,7 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -44,7 +44,7 @@ from meetings.forms import (
     VisitorForm,
 )
 from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
-from members.models import Delivery, Member, NotificationKind, Role
+from members.models import Member, Role
 from referrals.models import SlipCorrection
 
 # How far back a poll for other leaders' taps looks, beyond the previous poll: a mark that
@@ -722,10 +722,7 @@ def meeting_report(request, access, meeting_id):
     crossings = (
         services.absence_crossings(meeting) if meeting.counts_for_attendance else []
     )
-    notices = AbsenceNotice.objects.filter(meeting=meeting).select_related("member__user").annotate(
-        email_state=Subquery(Delivery.objects.filter(
-            kind=NotificationKind.ABSENCE, ref=OuterRef("pk")).values("state")[:1])
-    )
+    notices = AbsenceNotice.objects.filter(meeting=meeting).select_related("member__user")
     corrections = SlipCorrection.objects.filter(meeting=meeting).select_related("changed_by")
     unmarked = (
         Member.objects.current()

@@ -5,7 +5,4 @@ class MembersConfig(AppConfig):
     name = "members"
 
     def ready(self) -> None:
-        from members import (
-            checks,  # noqa: F401 - registers the system checks
-            emails,  # noqa: F401 - registers the membership emails' builders
-        )
+        from members import checks  # noqa: F401 - registers the system checks

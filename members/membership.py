@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from chapters.freshness import chapters_changed, members_changed, users_changed
 from chapters.models import Chapter, Classification
-from members import notifications
 from members.audit import audit_record, differences, plain, snapshot
 from members.models import (
     Application,
@@ -27,12 +26,12 @@ from members.models import (
     LeaveOfAbsence,
     Member,
     MembershipTransfer,
-    NotificationKind,
     RenewalReminder,
     Role,
     User,
 )
 from members.services import MembershipError, classification_holder, invitation_create
+from members.signals import renewal_reminders_due
 
 logger = logging.getLogger(__name__)
 
@@ -1017,8 +1016,8 @@ def reminder_threshold(days_left: int) -> int | None:
 
 
 def renewal_reminders_dispatch(*, now: datetime.datetime | None = None) -> int:
-    """Record the reminders now due and owe each one email in the outbox. Returns how many
-    emails were owed anew.
+    """Record the reminders now due and announce them (the notifications app owes each one
+    email in its outbox). Returns how many emails were owed anew.
 
     A member first seen with 20 days left gets the 30-day reminder, then the 7-day one: each
     (member, threshold, due date) has one row, and each row one email, so each goes out once.
@@ -1049,12 +1048,9 @@ def renewal_reminders_dispatch(*, now: datetime.datetime | None = None) -> int:
                 member__renewal_due_on=F("due_on"),
                 member__status__in=Status.current_values(),
                 due_on__gte=today,
-            ).values_list("pk", "member_id", "member__chapter_id")
-            owed += notifications.enqueue_many(
-                kind=NotificationKind.RENEWAL,
-                rows=[{"ref": pk, "member_id": member_id, "chapter_id": chapter_id}
-                      for pk, member_id, chapter_id in reminders],
             )
+            responses = renewal_reminders_due.send(sender=RenewalReminder, reminders=reminders)
+            owed += sum(response or 0 for _, response in responses)
     return owed
 
 

@@ -29,18 +29,17 @@ from django.utils import timezone
 
 from chapters import spreadsheets
 from chapters.models import Chapter, Classification
-from members import notifications
 from members.audit import audit_record
 from members.membership import add_year, chapter_today
 from members.models import (
     Application,
     AuditEntry,
     Member,
-    NotificationKind,
     RosterImport,
     User,
 )
 from members.services import MembershipError, invitation_create
+from members.signals import member_imported
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -500,8 +499,7 @@ def import_rows(
                     if member is not None:
                         outcome["verdict"] = CREATED
                         if send_emails:
-                            notifications.enqueue(kind=NotificationKind.WELCOME, ref=member.pk,
-                                                  chapter_id=chapter.pk, member_id=member.pk)
+                            member_imported.send(sender=Member, member=member)
                     elif why == INVITED:
                         # A closed account is counted as a row added, as an unknown one is.
                         outcome["verdict"] = INVITED if verdict.verdict == INVITE else CREATED

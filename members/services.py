@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chapters.models import Chapter, Classification
-from members import notifications
-from members.models import Application, Invitation, Member, NotificationKind, User
+from members.models import Application, Invitation, Member, User
+from members.signals import invitation_created
 
 INVITATION_DAYS = 14
 
@@ -76,8 +76,7 @@ def invitation_create(
                 invited_by=invited_by,
                 expires_at=timezone.now() + datetime.timedelta(days=valid_days),
             )
-            notifications.enqueue(kind=NotificationKind.INVITATION, ref=invitation.pk,
-                                  chapter_id=chapter.pk, to_email=email)
+            invitation_created.send(sender=Invitation, invitation=invitation)
     except IntegrityError:
         raise MembershipError(f"{email} already has an open invitation to {chapter}.") from None
     return invitation

@@ -388,7 +388,7 @@ class GiverNotice(models.Model):
     """An email owed to a giver: what became of their referral, or that they were thanked.
 
     The row is written with the change it announces, with its email: the outbox row of kind
-    "giver" that names it (`sent_at` was set before the outbox and is no longer).
+    "giver" that names it; `sent_at` says when the mail server accepted it.
     """
 
     class Kind(models.TextChoices):

@@ -26,8 +26,7 @@ from django.utils import timezone
 from chapters.models import Chapter
 from meetings.models import Meeting, Visitor
 from meetings.services import meeting_for_slip, meetings_ahead_ensure
-from members import notifications
-from members.models import Member, NotificationKind, User
+from members.models import Member, User
 from referrals.models import (
     CEU,
     GiverNotice,
@@ -38,6 +37,7 @@ from referrals.models import (
     ThankYou,
     Tier,
 )
+from referrals.signals import giver_notice_created
 
 
 class SlipError(Exception):
@@ -85,15 +85,14 @@ def _create_once(model: type[Model], *, token: uuid.UUID | None, author_field: s
 
 
 def _notify(**fields) -> None:
-    """Owe the giver an email about this change, in the change's own transaction: the outbox
-    sends it once the change commits."""
+    """Owe the giver an email about this change, in the change's own transaction (the
+    notifications app's outbox sends it once the change commits)."""
     try:
         with transaction.atomic():
             notice = GiverNotice.objects.create(**fields)
     except IntegrityError:
         return  # This change was announced already.
-    notifications.enqueue(kind=NotificationKind.REFERRAL_NEWS, ref=notice.pk,
-                          chapter_id=notice.member.chapter_id, member_id=notice.member_id)
+    giver_notice_created.send(sender=GiverNotice, notice=notice)
 
 
 def _require_active(member: Member, role: str) -> None:

@@ -8,8 +8,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from meetings.models import AbsenceNotice, Attendance, Meeting, Visitor
-from members import notifications, services
-from members.models import Delivery, Member, NotificationKind, RenewalReminder, Role
+from members import services
+from members.models import Member, RenewalReminder, Role
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationKind
 from referrals import services as referrals
 from referrals.models import Tier
 from tests import factories

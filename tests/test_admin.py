@@ -25,19 +25,17 @@ from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
 from members.models import (
     Application,
     AuditEntry,
-    Delivery,
     Invitation,
     LeadershipRole,
     LeaveOfAbsence,
     Member,
     MembershipTransfer,
-    NotificationBatch,
-    NotificationOptOut,
     RenewalReminder,
     Role,
     RosterImport,
     User,
 )
+from notifications.models import Delivery, NotificationBatch, NotificationOptOut
 from referrals import models as slips
 from referrals.models import (
     CEU,
@@ -50,7 +48,7 @@ from referrals.models import (
 )
 from tests import factories
 
-OUR_APPS = ("chapters", "members", "meetings", "referrals")
+OUR_APPS = ("chapters", "members", "meetings", "referrals", "notifications")
 _seq = itertools.count(1)
 
 

@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.mail import mailers
 
-from members import notifications
+from notifications import outbox as notifications
 from tests.integration.test_notifications_delivery import free_port
 
 LONG_URL = "https://referral-chapters.example.org/" + "regional-office/" * 4 + "unsubscribe/x/"

@@ -16,8 +16,8 @@ from chapters.demo import demo_region_seed
 from chapters.forms_admin import SETTINGS_FIELDS, ChapterSettingsForm
 from meetings import services
 from meetings.models import Meeting
-from members import calendar
 from members.models import Role
+from notifications import calendar
 from tests import factories
 
 pytestmark = pytest.mark.django_db

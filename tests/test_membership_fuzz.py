@@ -26,7 +26,8 @@ from chapters.models import ImportBatch
 from meetings import services as meeting_services
 from meetings.models import Meeting
 from members import membership, roster_import
-from members.models import Application, Delivery, Member, NotificationKind, RosterImport
+from members.models import Application, Member, RosterImport
+from notifications.models import Delivery, NotificationKind
 from tests import clock, factories
 from tests.test_form_fuzzing import (
     HOSTILE_TEXT,

@@ -10,18 +10,18 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from members import membership, notifications, services
+from members import membership, services
 from members.models import (
     AuditEntry,
-    Delivery,
     LeadershipRole,
     LeaveOfAbsence,
     Member,
     MembershipTransfer,
-    NotificationKind,
     RenewalReminder,
     Role,
 )
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationKind
 from tests import factories
 
 Status = Member.Status

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from meetings import services as meetings
 from meetings.models import Meeting
-from members import notifications
-from members.models import Delivery, NotificationKind, Role
+from members.models import Role
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationKind
 from tests import factories
 
 

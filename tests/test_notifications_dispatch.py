@@ -9,15 +9,9 @@ from django.core import mail
 from django.utils import timezone
 
 from meetings.models import Meeting
-from members import notifications
-from members.models import (
-    Delivery,
-    Member,
-    NotificationBatch,
-    NotificationKind,
-    NotificationOptOut,
-    Role,
-)
+from members.models import Member, Role
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationBatch, NotificationKind, NotificationOptOut
 from tests import factories
 
 UTC = datetime.UTC

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from members.models import OPTIONAL_KINDS
+from notifications.models import OPTIONAL_KINDS
 from tests.email_kinds import one_of_each_kind
 
 LINK = re.compile(r"https?://[^\s\"'<>]+")

@@ -10,9 +10,10 @@ from django.db import transaction
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from members import notifications, services
-from members.models import Delivery, NotificationKind
-from members.tasks import notifications_send
+from members import services
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationKind
+from notifications.outbox import notifications_send
 from referrals import services as referrals
 from referrals.models import GiverNotice
 from tests import factories

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import Meeting
-from members import notifications
-from members.models import Delivery, Member, NotificationKind, NotificationOptOut
+from members.models import Member
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationKind, NotificationOptOut
 from tests import factories
 
 

@@ -15,9 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from meetings.models import Attendance, Meeting, Visitor
-from members import notifications
-from members.models import Delivery, Member, NotificationKind, NotificationOptOut, Role
-from members.tasks import notification_send, notifications_send
+from members.models import Member, Role
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationKind, NotificationOptOut
+from notifications.outbox import notification_send, notifications_send
 from referrals.models import CEU, OneToOne, ThankYou, Tier
 from tests import factories
 from tests.reports_data import referral
@@ -390,7 +391,7 @@ def test_the_tally_gives_the_members_week_and_traffic_light(week):
 
 def test_the_tally_light_matches_the_scoring_module(week):
     from chapters.scoring import member_lights
-    from members import tallies
+    from notifications import tallies
 
     meeting, alice, _ = week
     context = tallies.tally_context(member=alice, meeting=meeting)
@@ -408,7 +409,7 @@ def test_the_tally_light_matches_the_scoring_module(week):
 
 def test_a_member_below_green_is_told_how_to_reach_the_next_colour(week):
     from chapters.scoring import member_lights
-    from members import tallies
+    from notifications import tallies
 
     meeting, _, ben = week
     context = tallies.tally_context(member=ben, meeting=meeting)

@@ -9,9 +9,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from members import notifications
-from members.models import Delivery, NotificationKind
-from referrals import services, tasks
+from notifications import outbox as notifications
+from notifications import tasks
+from notifications.models import Delivery, NotificationKind
+from referrals import services
 from referrals.models import GiverNotice, Referral, ThankYou
 from tests import factories
 from tests.referrals_world import open_week, referral

@@ -35,8 +35,9 @@ from chapters.models import Classification, Industry
 from meetings import services as meetings
 from meetings.models import Meeting
 from meetings.services import meeting_times
-from members import notifications
-from members.models import Delivery, Member, NotificationBatch, NotificationKind, Role, User
+from members.models import Member, Role, User
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationBatch, NotificationKind
 from referrals import services as referrals
 from tests import factories
 from tests.referrals_world import referral
@@ -369,7 +370,7 @@ def test_300_members_in_10_chapters_get_exactly_300_reminders(worker_for, sink):
 def test_the_dispatcher_run_twice_at_once_still_sends_one_per_member(worker_for, sink):
     _, _, emails = chapters_with_a_meeting_due(10, 30)
     worker = worker_for(beat=False)
-    from members.tasks import notifications_dispatch
+    from notifications.outbox import notifications_dispatch
 
     # Four dispatchers at the same moment: two threads here and two tasks in the worker.
     barrier = threading.Barrier(2)

@@ -15,9 +15,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chapters.access import get_chapter_for_user
-from members import calendar, notifications
-from members.forms_notifications import DeliveryFilterForm, PreferencesForm, ResendForm
-from members.models import Delivery, Member, NotificationKind
+from members.models import Member
+from notifications import calendar
+from notifications import outbox as notifications
+from notifications.forms import DeliveryFilterForm, PreferencesForm, ResendForm
+from notifications.models import Delivery, NotificationKind
 
 LOG_PAGE_SIZE = 50
 

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from members.models import Delivery, NotificationKind
+from notifications.models import Delivery, NotificationKind
 
 KIND_HELP = {
     NotificationKind.REMINDER: "Before each meeting: when, where, the agenda and a calendar "

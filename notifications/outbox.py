@@ -27,6 +27,7 @@ import datetime
 import email.policy
 import logging
 import random
+import secrets
 import smtplib
 import time
 import uuid
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from email.message import MIMEPart
 from functools import partial
 
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core import signing
@@ -45,14 +47,13 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from chapters.models import Chapter
-from members import calendar
-from members.models import (
-    LEADING_ROLES,
+from meetings.models import Meeting
+from members.models import LEADING_ROLES, LeadershipRole, Member
+from notifications import calendar, tallies
+from notifications.models import (
     MEETING_KINDS,
     OPTIONAL_KINDS,
     Delivery,
-    LeadershipRole,
-    Member,
     NotificationBatch,
     NotificationKind,
     NotificationOptOut,
@@ -72,6 +73,7 @@ RETRY_CAP_SECONDS = 900
 SWEEP_LIMIT = 5000
 # A retry's message may come due a moment before its row does (two clocks read in turn).
 CLAIM_EARLY = datetime.timedelta(seconds=2)
+# The salt of the links already in members' inboxes (from when this module was in members).
 UNSUBSCRIBE_SALT = "members.notifications.unsubscribe"
 
 SUBSCRIBABLE = [NotificationKind(kind) for kind in OPTIONAL_KINDS]
@@ -237,8 +239,6 @@ def _rows_create(*, meeting, kind: str, now: datetime.datetime) -> int:
 
 def reminders_dispatch(*, now: datetime.datetime) -> int:
     """Hand out the reminders of every meeting whose lead time has come."""
-    from meetings.models import Meeting
-
     leads = set(
         Chapter.objects.order_by().values_list("reminder_lead_hours", flat=True).distinct()
     )
@@ -299,8 +299,6 @@ def tallies_dispatch_for_meeting(meeting_id: int, *, now: datetime.datetime | No
     the batch commits with the completion and the emails are enqueued after the commit. The
     dispatcher would find the week within a minute anyway; this makes it prompt.
     """
-    from meetings.models import Meeting
-
     now = now or timezone.now()
     meeting = Meeting.objects.select_related("chapter").filter(pk=meeting_id).first()
     if meeting is None:
@@ -325,8 +323,6 @@ def corrections_open(meeting) -> int:
     to each leader whose last one did. Only sent emails are compared: one still waiting states
     the final figures when it goes. Running it again adds nothing, as the corrections' own
     figures are the final ones. Returns how many rows were created."""
-    from members import tallies
-
     latest: dict[tuple[str, int], Delivery] = {}
     for row in Delivery.objects.filter(
         meeting=meeting, kind__in=[NotificationKind.TALLY, NotificationKind.SUMMARY]
@@ -391,8 +387,6 @@ def enqueue_many(*, kind: str, rows: list[dict]) -> int:
 def tallies_dispatch(*, now: datetime.datetime) -> int:
     """Hand out the tallies of every recent week that was completed or reached its tally
     hour."""
-    from meetings.models import Meeting
-
     today = now.date()
     candidates = (
         Meeting.objects.counted()
@@ -501,8 +495,6 @@ def _enqueue_sends(ids: list[int]) -> None:
 
 
 def _send_later(ids: list[int]) -> None:
-    from members.tasks import notifications_send
-
     notifications_send.delay(ids)
 
 
@@ -511,8 +503,6 @@ def deliveries_send(*, delivery_ids: list[int], budget: float) -> list[int]:
     own just before its send, as `delivery_send` does. A row whose send failed for now is
     handed back for a retry of its own. Stops once `budget` seconds have gone, so the task
     stays inside its time limit, and returns the ids it did not reach."""
-    from members.tasks import notification_send
-
     started = time.monotonic()
     loaded = _chunk_for_sending(delivery_ids)
     shared: dict = {}  # what the chunk's emails for one meeting have in common, built once
@@ -600,6 +590,8 @@ def delivery_send(*, delivery_id: int, mailer=None, loaded: Delivery | None = No
     try:
         _mark_sent(delivery.pk, to_email=message.to[0],
                    message_id=message.extra_headers["Message-ID"], figures=delivery.figures)
+        if delivery.kind in WHEN_SENT:
+            WHEN_SENT[delivery.kind](delivery.ref, timezone.now())
     finally:
         if own_connection:
             _close_quietly(mailer)
@@ -749,9 +741,10 @@ class Skip(Exception):  # noqa: N818 - a decision, not an error
     """The email should not go out after all (the reason is recorded on the row)."""
 
 
-# The builders of the kinds other than a meeting's, registered by the app that owns what the
-# email announces (meetings: absence notices; referrals: giver notices; members: the rest).
+# The kinds other than a meeting's (notifications/emails.py): the function that makes each
+# one's Letter from its row, and the one that records on what it announces that it was sent.
 BUILDERS: dict[str, object] = {}
+WHEN_SENT: dict[str, object] = {}
 
 
 def builds(kind: str):
@@ -759,6 +752,17 @@ def builds(kind: str):
 
     def register(function):
         BUILDERS[kind] = function
+        return function
+
+    return register
+
+
+def when_sent(kind: str):
+    """Register the function that records, on what an email of this kind announces, that the
+    mail server accepted it (called with the row's `ref` and the moment)."""
+
+    def register(function):
+        WHEN_SENT[kind] = function
         return function
 
     return register
@@ -793,8 +797,6 @@ class MeetingEmail:
 
     @classmethod
     def build(cls, delivery: Delivery, *, now: datetime.datetime) -> "MeetingEmail":
-        from members import tallies
-
         meeting = delivery.meeting
         week = (tallies.ChapterWeek(meeting) if delivery.kind != NotificationKind.REMINDER
                 else None)
@@ -969,8 +971,6 @@ def unsubscribe(*, member: Member, kind: str) -> None:
 
 
 def _new_calendar_token() -> str:
-    import secrets
-
     return secrets.token_urlsafe(32)
 
 
@@ -996,8 +996,6 @@ def calendar_feed_revoke(*, member: Member) -> None:
 def delivery_resend(*, delivery: Delivery, seen_resends: int, by) -> bool:
     """Send a sent or failed email again, by hand. The leader's page posts the resend count it
     showed, so a double click matches once and sends once."""
-    from members.tasks import notification_send
-
     now = timezone.now()
     updated = Delivery.objects.filter(
         pk=delivery.pk,
@@ -1016,3 +1014,60 @@ def delivery_resend(*, delivery: Delivery, seen_resends: int, by) -> bool:
     if updated:
         notification_send.delay_on_commit(delivery.pk)
     return bool(updated)
+
+
+# --- The Celery tasks ---------------------------------------------------------------------------
+#
+# Named as they were when the outbox lived in the members app, so messages queued before a
+# deploy still find their task. They are safe to run twice (the outbox decides), so they are
+# acknowledged only once done: a worker killed mid-task leaves the message for another one.
+# Their time limits stay far inside Redis's visibility timeout, so a running task is never
+# handed out again; a message of a killed worker comes back only after that timeout, and by
+# then the dispatcher's sweep has already sent its email, so it finds nothing to do.
+
+
+@shared_task(name="members.tasks.notifications_dispatch", acks_late=True, time_limit=120,
+             soft_time_limit=100)
+def notifications_dispatch() -> dict:
+    """Beat's tick: hand out due reminders and tallies, and sweep up lost sends."""
+    return vars(dispatch())
+
+
+@shared_task(name="members.tasks.tallies_dispatch", acks_late=True, time_limit=120,
+             soft_time_limit=100)
+def tallies_dispatch_task(meeting_id: int) -> int:
+    """Hand out one meeting's tallies now (a message queued when reports were completed
+    before tallies were owed in the completion's own transaction)."""
+    return tallies_dispatch_for_meeting(meeting_id)
+
+
+# A send task's limits: its claims are taken back at twice the hard one (claim_timeout).
+SEND_LIMITS = {
+    "time_limit": settings.NOTIFICATIONS_SEND_TIME_LIMIT,
+    "soft_time_limit": max(settings.NOTIFICATIONS_SEND_TIME_LIMIT - 10,
+                           settings.NOTIFICATIONS_SEND_TIME_LIMIT * 3 // 4),
+}
+
+
+@shared_task(name="members.tasks.notification_send", bind=True, acks_late=True,
+             max_retries=None, **SEND_LIMITS)
+def notification_send(self, delivery_id: int) -> str:
+    """Send one outbox row's email if it is still ours to send."""
+    try:
+        return delivery_send(delivery_id=delivery_id)
+    except Deferred as deferred:
+        # The row says when; this retry is only the prompt way back (the sweep is the sure one).
+        raise self.retry(countdown=deferred.countdown, exc=deferred) from None
+
+
+@shared_task(name="members.tasks.notifications_send", acks_late=True, **SEND_LIMITS)
+def notifications_send(delivery_ids: list[int]) -> int:
+    """Send a chunk of outbox rows over one connection; what the time budget did not reach
+    goes back on the queue. Each row is claimed on its own, so running twice sends nothing
+    twice. Returns how many rows were handed on."""
+    rest = deliveries_send(
+        delivery_ids=delivery_ids, budget=settings.NOTIFICATIONS_SEND_TIME_LIMIT / 4
+    )
+    if rest:
+        notifications_send.delay(rest)
+    return len(rest)
