@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Every link in every email is built from SITE_URL: `make run` serves, and links to, HOST:PORT.
+SITE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?=
 
 # The first Python 3.12 or newer: python3.12 (as .python-version asks), python3.13, pyenv's.
@@ -67,9 +69,9 @@ run: install
 	@echo
 	@echo "Chapterhouse on http://$(HOST):$(PORT)/  (mail goes to var/mail/; Ctrl-C stops all)"
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	$(VENV)/bin/celery -A config worker -B --pool solo --loglevel INFO \
+	SITE_URL=$(SITE_URL) $(VENV)/bin/celery -A config worker -B --pool solo --loglevel INFO \
 		--schedule var/celerybeat-schedule & \
-	$(PY) manage.py runserver $(HOST):$(PORT) & \
+	SITE_URL=$(SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT) & \
 	wait
 
 # Tests read DEBUG from the environment only for settings; pytest-django runs them with DEBUG off.

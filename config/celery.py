@@ -1,6 +1,5 @@
 """The Celery app. Beat only ticks dispatchers; the database says what is due."""
 
-import gc
 import os
 
 from celery import Celery, signals, states
@@ -44,28 +43,6 @@ app.conf.beat_schedule["membership-dispatch"] = {
     "schedule": crontab(minute=23),
     "options": {"expires": 3000},
 }
-
-# Worker processes start warm. The prefork pool forks its processes from the main one after
-# this signal, so what is loaded here (the URLconf, the email templates) is loaded once and
-# shared, not paid again by each process on its first task; the heap is then frozen, so the
-# garbage collector of each process never walks it. Collections of young objects run every
-# 10,000 allocations rather than 700: a batch of emails allocates hundreds of thousands.
-GC_THRESHOLDS = (10_000, 20, 20)
-
-
-@signals.worker_init.connect
-def _worker_warm_up(**kwargs) -> None:
-    from django.apps import apps
-
-    if not apps.ready:
-        return  # the Django fixup was not installed (a worker started without Django)
-    from members import notifications
-
-    notifications.warm_up()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
 
 # Database connections from one task to the next. Celery's Django fixup would close them before
 # and after every task (settings.CELERY_DB_REUSE_MAX stops it), so each task began a new

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "meetings",
     "referrals",
     "reports",
+    "notifications",
     "demo",
 ]
 
@@ -193,7 +194,7 @@ if EMAIL_HOST:
         raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
     MAILERS = {
         "default": {
-            "BACKEND": "config.mail.EmailBackend",
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": EMAIL_HOST,
                 "port": _email_port,
@@ -288,7 +289,7 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # keeps Celery's Django fixup from closing every connection before and after every task.
 CELERY_DB_REUSE_MAX = 2**31
 
-# Notification emails (members/notifications.py; beat's tick is in config/celery.py). A send
+# Emails (notifications/outbox.py; beat's tick is in config/celery.py). A send
 # task is killed after its time limit, and a claim twice that old is taken back by the sweep.
 NOTIFICATIONS_SEND_TIME_LIMIT = env_int("NOTIFICATIONS_SEND_TIME_LIMIT", 60)
 NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 60)

@@ -23,7 +23,7 @@ urlpatterns = [
     path("", include("reports.urls_home")),
     path("", include("reports.urls")),
     path("", include("members.urls")),
-    path("", include("members.urls_notifications")),
+    path("", include("notifications.urls")),
     path("", include("meetings.urls")),
     path("", include("referrals.urls")),
     path("", include("members.urls_roster")),

@@ -333,7 +333,8 @@ class Visitor(models.Model):
 
 
 class AbsenceNotice(models.Model):
-    """The chapter's absence notice to one member, claimed before it is sent (so once)."""
+    """The chapter's absence notice to one member, once a week at most; its email is the outbox
+    row of kind "absence" that names it, and `sent_at` says when the mail server accepted it."""
 
     class Level(models.TextChoices):
         AT_LIMIT = "at_limit", "Reached the absence limit"

@@ -1,17 +1,14 @@
 """Meetings follow the layers below, in the same transaction as their change: a new chapter,
 or a new schedule, gets its weeks scheduled; a visitor who applies is marked "Applied"; a
-former member's details are erased from the visitors' book too. A completed weekly report
-queues the week's tallies and, when asked, its absence notices."""
+former member's details are erased from the visitors' book too."""
 
 from django.dispatch import receiver
 
 from chapters.models import Chapter
 from chapters.services import SCHEDULE_FIELDS, chapter_created, chapter_settings_changed
 from meetings.models import Visitor
-from meetings.services import meetings_schedule, report_completed, visitor_follow_up_set
-from meetings.tasks import absence_notice_send
+from meetings.services import meetings_schedule, visitor_follow_up_set
 from members.membership import application_received, person_anonymised
-from members.tasks import tallies_dispatch
 
 
 @receiver(chapter_created)
@@ -36,11 +33,3 @@ def visitors_anonymise(sender, *, email: str, **kwargs) -> None:
     Visitor.objects.filter(email__iexact=email).update(
         name="Former visitor", email="", phone="", company="", notes=""
     )
-
-
-@receiver(report_completed)
-def report_completed_follow(sender, *, meeting, send_absence_notices: bool, **kwargs) -> None:
-    # The week's tallies go out now, not at the tally hour.
-    tallies_dispatch.delay_on_commit(meeting.pk)
-    if send_absence_notices:
-        absence_notice_send.delay_on_commit(meeting.pk)

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.dispatch import Signal
 from django.utils import timezone
 
 from chapters.models import Chapter, Classification
-from meetings.emails import absence_notice_email_send
 from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
+from meetings.signals import report_completed
 from members.invitations import MembershipError, classification_holder
 from members.membership import application_create
 from members.models import Member, User
@@ -22,7 +21,6 @@ SCHEDULE_WEEKS = 8
 
 # Sent inside the transaction that completes a weekly report, with meeting and
 # send_absence_notices, so the tasks that follow it are queued (meetings/receivers.py).
-report_completed = Signal()
 
 
 class MeetingError(Exception):
@@ -880,12 +878,12 @@ def absence_crossings(meeting: Meeting) -> list[tuple[Member, AbsenceStanding]]:
     ]
 
 
-def absence_notices_send(*, meeting_id: int) -> int:
-    """Send the chapter's absence notice to each member who crossed a threshold in a completed
-    week. Each notice is claimed first, so a second run sends nothing. Returns how many sent."""
-    meeting = Meeting.objects.select_related("chapter").filter(pk=meeting_id).first()
-    if meeting is None or not meeting.is_completed:
-        return 0
+def absence_notices_record(*, meeting: Meeting) -> None:
+    """Record the chapter's absence notice to each member who crossed a threshold in a
+    completed week, in the caller's transaction (the report's completion); the notifications
+    app emails each. Recording them twice records nothing more."""
+    if not meeting.is_completed:
+        return
     crossings = absence_crossings(meeting)
     AbsenceNotice.objects.bulk_create(
         [
@@ -899,17 +897,6 @@ def absence_notices_send(*, meeting_id: int) -> int:
         ],
         ignore_conflicts=True,
     )
-    sent = 0
-    for notice in AbsenceNotice.objects.filter(meeting=meeting, sent_at=None).select_related(
-        "member__user", "meeting__chapter"
-    ):
-        claimed = AbsenceNotice.objects.filter(pk=notice.pk, sent_at=None).update(
-            sent_at=timezone.now()
-        )
-        if claimed:
-            absence_notice_email_send(notice=notice)
-            sent += 1
-    return sent
 
 
 # --- The weekly report --------------------------------------------------------------------
@@ -945,11 +932,12 @@ def report_complete(
         locked.save(
             update_fields=["status", "report_status", "report_completed_by", "report_completed_at"]
         )
-        # The week's tallies and absence notices are queued by the receivers (safe to run
-        # more than once), once this commits.
-        report_completed.send(
-            sender=Meeting, meeting=locked, send_absence_notices=send_absence_notices
-        )
+        # The week's tallies (or corrections of provisional ones) and the absence notices are
+        # owed in this transaction (by the notifications app): they go out once it commits.
+        if send_absence_notices:
+            absence_notices_record(meeting=locked)
+        report_completed.send(sender=Meeting, meeting=locked,
+                              send_absence_notices=send_absence_notices)
     meeting.refresh_from_db()
     return meeting
 

@@ -8,8 +8,3 @@ def meetings_keep_schedule() -> int:
     """Keep every chapter's next eight weeks of meetings in place (idempotent)."""
     return services.meetings_schedule_all()
 
-
-@shared_task(time_limit=300, soft_time_limit=240)
-def absence_notice_send(meeting_id: int) -> int:
-    """Send a completed week's absence notices; each member gets one once, however often run."""
-    return services.absence_notices_send(meeting_id=meeting_id)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from chapters.models import Chapter, Classification
 from members.audit import audit_record, snapshot
 from members.models import Application, AuditEntry, Invitation, Member, User
+from members.signals import invitation_created
 
 INVITATION_DAYS = 14
 
@@ -50,8 +51,6 @@ def invitation_create(
     An approved application keeps its classification for its applicant (members/membership.py),
     so nobody else is invited into it meanwhile.
     """
-    from members.tasks import invitation_send
-
     email = email.strip().lower()
     holder = classification_holder(chapter=chapter, classification=classification)
     if holder is not None:
@@ -83,9 +82,9 @@ def invitation_create(
                 invited_by=invited_by,
                 expires_at=timezone.now() + datetime.timedelta(days=valid_days),
             )
+            invitation_created.send(sender=Invitation, invitation=invitation)
     except IntegrityError:
         raise MembershipError(f"{email} already has an open invitation to {chapter}.") from None
-    invitation_send.delay_on_commit(invitation.pk)
     return invitation
 
 

@@ -13,13 +13,9 @@ from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.dispatch import Signal
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from chapters.models import Chapter, Classification
@@ -33,7 +29,6 @@ from members.invitations import (
 from members.models import (
     Application,
     AuditEntry,
-    Delivery,
     Invitation,
     LeadershipRole,
     LeaveOfAbsence,
@@ -43,6 +38,7 @@ from members.models import (
     Role,
     User,
 )
+from members.signals import renewal_reminders_due
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +56,6 @@ RENEWAL_REMINDER_DAYS = (60, 30, 7)
 SINGLE_HOLDER_ROLES = frozenset(
     {Role.PRESIDENT, Role.VICE_PRESIDENT, Role.SECRETARY_TREASURER}
 )
-# A claimed reminder that was not sent within this long is handed out again.
-REMINDER_CLAIM_TIMEOUT = datetime.timedelta(hours=1)
 ANONYMISED_DOMAIN = "anonymised.invalid"
 
 
@@ -852,7 +846,6 @@ def member_anonymise(*, member: Member, by: User) -> Member:
             business_name="Former member", phone="", website="", ideal_referral="",
             target_market="", calendar_token=None,
         )
-        Delivery.objects.filter(member__in=memberships).update(to_email="")
         for application in Application.objects.filter(
             Q(email__iexact=old_email) | Q(member__in=memberships)
         ):
@@ -992,85 +985,40 @@ def reminder_threshold(days_left: int) -> int | None:
     return min(due) if due else None
 
 
-def renewal_reminders_dispatch(*, now: datetime.datetime | None = None) -> list[int]:
-    """Create the ledger rows of reminders now due and return the ids still to send.
+def renewal_reminders_dispatch(*, now: datetime.datetime | None = None) -> int:
+    """Record the reminders now due and announce them (the notifications app owes each one
+    email in its outbox). Returns how many emails were owed anew.
 
     A member first seen with 20 days left gets the 30-day reminder, then the 7-day one: each
-    (member, threshold, due date) has one row, so each reminder goes out once.
+    (member, threshold, due date) has one row, and each row one email, so each goes out once.
     """
     now = now or timezone.now()
     horizon = max(RENEWAL_REMINDER_DAYS)
+    owed = 0
     for zone, today in _zones_today(now):
-        due = Member.objects.filter(
-            chapter__time_zone=zone,
-            status__in=Status.current_values(),
-            renewal_due_on__gte=today,
-            renewal_due_on__lte=today + datetime.timedelta(days=horizon),
-        ).values_list("pk", "renewal_due_on")
-        rows = [
-            RenewalReminder(
-                member_id=member_id,
-                days_before=reminder_threshold((due_on - today).days),
-                due_on=due_on,
+        with transaction.atomic():
+            due = Member.objects.filter(
+                chapter__time_zone=zone,
+                status__in=Status.current_values(),
+                renewal_due_on__gte=today,
+                renewal_due_on__lte=today + datetime.timedelta(days=horizon),
+            ).values_list("pk", "renewal_due_on")
+            rows = [
+                RenewalReminder(
+                    member_id=member_id,
+                    days_before=reminder_threshold((due_on - today).days),
+                    due_on=due_on,
+                )
+                for member_id, due_on in due
+            ]
+            RenewalReminder.objects.bulk_create(rows, ignore_conflicts=True)
+            reminders = RenewalReminder.objects.filter(
+                sent_at__isnull=True,  # sent before the outbox sent them
+                member__chapter__time_zone=zone,
+                member__renewal_due_on=F("due_on"),
+                member__status__in=Status.current_values(),
+                due_on__gte=today,
             )
-            for member_id, due_on in due
-        ]
-        RenewalReminder.objects.bulk_create(rows, ignore_conflicts=True)
-    # A claim whose worker died is handed out again.
-    RenewalReminder.objects.filter(
-        sent_at__isnull=True, claimed_at__lt=now - REMINDER_CLAIM_TIMEOUT
-    ).update(claimed_at=None)
-    return list(
-        RenewalReminder.objects.filter(
-            sent_at__isnull=True,
-            claimed_at__isnull=True,
-            member__renewal_due_on=F("due_on"),
-            member__status__in=Status.current_values(),
-            due_on__gte=(now - datetime.timedelta(days=1)).date(),
-        ).values_list("pk", flat=True)
-    )
-
-
-def renewal_reminder_send(*, reminder_id: int) -> bool:
-    """Send one reminder if it is still ours to send (claimed first: at most once)."""
-    now = timezone.now()
-    if not RenewalReminder.objects.filter(
-        pk=reminder_id, sent_at__isnull=True, claimed_at__isnull=True
-    ).update(claimed_at=now):
-        return False
-    reminder = RenewalReminder.objects.select_related(
-        "member__user", "member__chapter", "member__classification"
-    ).get(pk=reminder_id)
-    member = reminder.member
-    if (
-        member.renewal_due_on != reminder.due_on
-        or member.status not in Status.current_values()
-        or not member.user.is_active
-    ):
-        # Renewed or gone since: this reminder no longer applies.
-        reminder.delete()
-        return False
-    context = {
-        "member": member,
-        "chapter": member.chapter,
-        "reminder": reminder,
-        "days_left": (reminder.due_on - member.chapter.today()).days,
-        "url": settings.SITE_URL + reverse("chapter_home", args=[member.chapter.slug]),
-    }
-    message = EmailMultiAlternatives(
-        subject=f"Your {member.chapter} membership renews on {reminder.due_on:%d %B %Y}",
-        body=render_to_string("membership/email/renewal_reminder.txt", context),
-        to=[member.user.email],
-    )
-    message.attach_alternative(
-        render_to_string("membership/email/renewal_reminder.html", context), "text/html"
-    )
-    try:
-        message.send()
-    except Exception:
-        RenewalReminder.objects.filter(pk=reminder_id, sent_at__isnull=True).update(
-            claimed_at=None
-        )
-        raise
-    RenewalReminder.objects.filter(pk=reminder_id).update(sent_at=timezone.now())
-    return True
+            responses = renewal_reminders_due.send(sender=RenewalReminder, reminders=reminders)
+            owed += sum(response or 0 for _, response in responses)
+    return owed

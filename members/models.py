@@ -313,141 +313,6 @@ class Invitation(models.Model):
         )
 
 
-# Notification emails (members/notifications.py): what each member gets, and the ledger that
-# makes every email go out at most once.
-
-
-class NotificationKind(models.TextChoices):
-    REMINDER = "reminder", "Meeting reminder"
-    TALLY = "tally", "Weekly tally"
-    SUMMARY = "summary", "Chapter summary (leadership team)"
-
-
-class NotificationOptOut(models.Model):
-    """A member said no to one kind of email; without a row they get it."""
-
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="opt_outs")
-    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = "notification opt-out"
-        ordering = ["member", "kind"]
-        constraints = [
-            models.UniqueConstraint(fields=["member", "kind"], name="one_opt_out_per_kind"),
-            models.CheckConstraint(
-                condition=Q(kind__in=["reminder", "tally", "summary"]),
-                name="opt_out_kind_valid",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.member} does not want {self.get_kind_display()}"
-
-
-class NotificationBatch(models.Model):
-    """The dispatcher handed out one meeting's reminders or tallies; it never does so twice."""
-
-    class Reason(models.TextChoices):
-        SCHEDULE = "schedule", "Reminder lead time reached"
-        REPORT_COMPLETED = "report_completed", "Weekly report completed"
-        TALLY_HOUR = "tally_hour", "Tally hour the day after the meeting"
-
-    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
-    meeting = models.ForeignKey("meetings.Meeting", on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name_plural = "notification batches"
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "meeting"], name="one_batch_per_kind_meeting")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} for {self.meeting_id}"
-
-
-class DeliveryQuerySet(models.QuerySet):
-    def for_chapter(self, chapter):
-        return self.filter(chapter=chapter)
-
-    def with_people(self):
-        return self.select_related("member__user", "meeting", "resent_by")
-
-
-class Delivery(models.Model):
-    """One email of one kind to one member for one meeting (the week, for tallies).
-
-    The row exists before the email is sent and is claimed by a conditional update, so a
-    second worker, a retried task or a double beat tick finds it taken and sends nothing.
-    """
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Not sent"
-
-    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
-    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="+")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="deliveries")
-    meeting = models.ForeignKey("meetings.Meeting", on_delete=models.CASCADE, related_name="+")
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
-    # Tries of the current send (a resend starts again from 0).
-    attempts = models.PositiveSmallIntegerField(default=0)
-    # Not before this moment; a pending row past it that nobody claimed is enqueued again.
-    due_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    claim = models.CharField(max_length=32, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    to_email = models.EmailField(blank=True)
-    message_id = models.CharField(max_length=255, blank=True)
-    last_error = models.TextField(blank=True)
-    resends = models.PositiveSmallIntegerField(default=0)
-    resent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    resent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = DeliveryQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "deliveries"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "meeting", "member"], name="one_delivery_per_kind_meeting_member"
-            ),
-            models.CheckConstraint(
-                condition=Q(kind__in=["reminder", "tally", "summary"]),
-                name="delivery_kind_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(state__in=["pending", "sending", "sent", "failed", "skipped"]),
-                name="delivery_state_valid",
-            ),
-            models.CheckConstraint(
-                condition=~Q(state="sent") | Q(sent_at__isnull=False),
-                name="sent_delivery_has_time",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["state", "due_at"]),
-            models.Index(fields=["chapter", "-created_at"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.member_id} for {self.meeting_id}"
-
-    @property
-    def can_resend(self) -> bool:
-        return self.state in (Delivery.State.SENT, Delivery.State.FAILED)
-
-
 # Membership management (members/membership.py): applications, leave, transfers, renewal
 # reminders, roster imports and the audit trail.
 
@@ -640,8 +505,9 @@ class MembershipTransfer(models.Model):
 
 
 class RenewalReminder(models.Model):
-    """One renewal reminder (60, 30 or 7 days before the due date). The row is claimed before
-    the email goes out, so a double beat tick or a retried task sends it once."""
+    """One renewal reminder (60, 30 or 7 days before the due date), once each; its email is
+    the outbox row of kind "renewal" that names it, and `sent_at` says when the mail server
+    accepted it (`claimed_at` was set before the outbox and is no longer)."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="renewal_reminders")
     days_before = models.PositiveSmallIntegerField()

@@ -21,14 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from chapters import spreadsheets
@@ -37,6 +33,7 @@ from members.audit import audit_record
 from members.invitations import MembershipError, invitation_create
 from members.membership import add_year
 from members.models import Application, AuditEntry, Member, RosterImport, User
+from members.signals import member_imported
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -463,8 +460,6 @@ def import_rows(
     approval or another import cannot slip into a classification between check and insert)
     and each row in a savepoint: the database constraints decide any race, row by row.
     """
-    from members.tasks import roster_welcome_send
-
     verdicts = assess_rows(chapter, rows)
     results: list[dict] = []
     created = unchanged = rejected = 0
@@ -495,7 +490,7 @@ def import_rows(
                     if member is not None:
                         outcome["verdict"] = CREATED
                         if send_emails:
-                            roster_welcome_send.delay_on_commit(member.pk)
+                            member_imported.send(sender=Member, member=member)
                     elif why == INVITED:
                         # A closed account is counted as a row added, as an unknown one is.
                         outcome["verdict"] = INVITED if verdict.verdict == INVITE else CREATED
@@ -599,42 +594,6 @@ def roster_import_execute(*, batch_id: int) -> bool:
             after={"added": outcome.created, "unchanged": outcome.unchanged,
                    "refused": outcome.rejected},
         )
-    return True
-
-
-# --- Welcome emails -------------------------------------------------------------------------
-
-
-def welcome_email_send(*, member_id: int) -> bool:
-    """Tell an imported member they were added; a new account gets a link to set a password."""
-    from allauth.account.forms import default_token_generator
-    from allauth.account.utils import user_pk_to_url_str
-
-    member = (
-        Member.objects.select_related("user", "chapter", "classification")
-        .filter(pk=member_id, status__in=Member.Status.current_values())
-        .first()
-    )
-    if member is None or not member.user.is_active:
-        return False
-    user = member.user
-    context = {"member": member, "chapter": member.chapter, "set_password_url": "",
-               "login_url": settings.SITE_URL + reverse("account_login")}
-    if not user.has_usable_password():
-        key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
-        path = reverse(
-            "account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"}
-        ).replace("UID-KEY", key)
-        context["set_password_url"] = settings.SITE_URL + path
-        context["reset_url"] = settings.SITE_URL + reverse("account_reset_password")
-    message = EmailMultiAlternatives(
-        subject=f"You're on the {member.chapter} roster on Chapterhouse",
-        body=render_to_string("membership/email/welcome.txt", context),
-        to=[user.email],
-    )
-    message.attach_alternative(render_to_string("membership/email/welcome.html", context),
-                               "text/html")
-    message.send()
     return True
 
 

@@ -395,8 +395,8 @@ class SlipCorrection(models.Model):
 class GiverNotice(models.Model):
     """An email owed to a giver: what became of their referral, or that they were thanked.
 
-    The row is written with the change it announces; the task claims it (sets `sent_at`) before
-    sending, so a retried or duplicated task sends nothing twice.
+    The row is written with the change it announces, with its email: the outbox row of kind
+    "giver" that names it; `sent_at` says when the mail server accepted it.
     """
 
     class Kind(models.TextChoices):

@@ -40,7 +40,7 @@ from referrals.models import (
     ThankYou,
     Tier,
 )
-from referrals.tasks import giver_notice_send
+from referrals.signals import giver_notice_created
 
 
 class SlipError(Exception):
@@ -88,13 +88,14 @@ def _create_once(model: type[Model], *, token: uuid.UUID | None, author_field: s
 
 
 def _notify(**fields) -> None:
-    """Owe the giver an email about this change, sent by Celery once the change commits."""
+    """Owe the giver an email about this change, in the change's own transaction (the
+    notifications app's outbox sends it once the change commits)."""
     try:
         with transaction.atomic():
             notice = GiverNotice.objects.create(**fields)
     except IntegrityError:
         return  # This change was announced already.
-    giver_notice_send.delay_on_commit(notice.pk)
+    giver_notice_created.send(sender=GiverNotice, notice=notice)
 
 
 def _require_active(member: Member, role: str) -> None:

@@ -748,8 +748,8 @@ def reminders_round(delivery, sink, server, workers: int) -> tuple[float, str]:
     from django.conf import settings
     from django.db import connection, transaction
 
-    from members.models import Delivery
-    from members.tasks import notifications_dispatch
+    from notifications.models import Delivery
+    from notifications.outbox import notifications_dispatch
 
     count_chapters, per_chapter = 30, 30
     sink.accepted.clear()

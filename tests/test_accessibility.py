@@ -47,7 +47,7 @@ def pages_for(role: str, world: World) -> list[str]:
 
 
 def _unsubscribe_path(world: World) -> str:
-    from members.notifications import unsubscribe_token
+    from notifications.outbox import unsubscribe_token
 
     return reverse("notification_unsubscribe",
                    args=[unsubscribe_token(world.member.pk, "reminder")])

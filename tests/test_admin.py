@@ -19,19 +19,17 @@ from meetings.models import AbsenceNotice, Attendance, Meeting, Palms, Visitor
 from members.models import (
     Application,
     AuditEntry,
-    Delivery,
     Invitation,
     LeadershipRole,
     LeaveOfAbsence,
     Member,
     MembershipTransfer,
-    NotificationBatch,
-    NotificationOptOut,
     RenewalReminder,
     Role,
     RosterImport,
     User,
 )
+from notifications.models import Delivery, NotificationBatch, NotificationOptOut
 from referrals import models as slips
 from referrals.models import (
     CEU,
@@ -45,7 +43,7 @@ from referrals.models import (
 from reports.models import ImportBatch, ImportedRow, ImportedSlip
 from tests import factories
 
-OUR_APPS = ("chapters", "members", "meetings", "referrals", "reports")
+OUR_APPS = ("chapters", "members", "meetings", "referrals", "reports", "notifications")
 _seq = itertools.count(1)
 
 

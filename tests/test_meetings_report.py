@@ -11,9 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import services, tasks
+from meetings import services
 from meetings.models import AbsenceNotice, Attendance, Meeting, Visitor
 from members.models import Member, Role
+from notifications import tasks
+from notifications.models import Delivery, NotificationKind
 from referrals import models as slip_models
 from referrals.models import CEU, OneToOne, Referral, ThankYou
 from reports import weekly
@@ -277,12 +279,21 @@ def test_completing_sends_the_absence_notice_once(
     assert notices()[0].to == [member.user.email]
     assert "over the chapter's limit" in notices()[0].body
     notice = AbsenceNotice.objects.get(member=member, meeting=crossing)
-    assert notice.sent_at is not None and notice.absences == 4
-    # The task run again (a retry, a second worker): nothing more is sent.
-    tasks.absence_notice_send.delay(crossing.pk)
-    tasks.absence_notice_send(crossing.pk)
+    assert notice.absences == 4
+    email = Delivery.objects.get(kind=NotificationKind.ABSENCE, ref=notice.pk)
+    assert email.state == Delivery.State.SENT and email.member == member
+    # A task of before the outbox run again (a retry, a second worker): nothing more is sent.
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.absence_notice_send.delay(crossing.pk)
+        tasks.absence_notice_send(crossing.pk)
     assert len(notices()) == 1
     assert AbsenceNotice.objects.count() == 1
+    report = client_for(vice_president).get(
+        reverse("meeting_report", args=[crossing.chapter.slug, crossing.pk])
+    )
+    notice.refresh_from_db()
+    assert notice.sent_at is not None
+    assert f"{member.full_name} (sent " in report.content.decode()
 
 
 def test_no_notice_unless_the_leader_asks(client_for, vice_president, crossing,
@@ -303,27 +314,30 @@ def test_only_members_who_crossed_this_week_get_a_notice(chapter, member, vice_p
     services.report_complete(meeting=crossing, by=vice_president.user)
     crossed = {m.pk for m, _ in services.absence_crossings(crossing)}
     assert crossed == {member.pk}
-    assert services.absence_notices_send(meeting_id=crossing.pk) == 1
-    assert services.absence_notices_send(meeting_id=crossing.pk) == 0
+    crossing.refresh_from_db()
+    assert tasks.absence_notice_send(crossing.pk) == 1
+    assert tasks.absence_notice_send(crossing.pk) == 0
 
 
-def test_reaching_the_limit_is_a_notice_too(chapter, member, vice_president):
+def test_reaching_the_limit_is_a_notice_too(chapter, member, vice_president,
+                                            django_capture_on_commit_callbacks):
     chapter.absence_limit = 2
     chapter.save()
     mark(past_meeting(chapter, 1), member, "A", vice_president.user)
     week = past_meeting(chapter, 0)
     mark(week, member, "A", vice_president.user)
     mark(week, vice_president, "P", vice_president.user)
-    services.report_complete(meeting=week, by=vice_president.user)
-    services.absence_notices_send(meeting_id=week.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_complete(meeting=week, by=vice_president.user,
+                                 send_absence_notices=True)
     notice = AbsenceNotice.objects.get()
     assert notice.level == AbsenceNotice.Level.AT_LIMIT
     assert "reached" in notices()[0].body
 
 
 def test_no_notice_for_a_draft_week(crossing):
-    assert services.absence_notices_send(meeting_id=crossing.pk) == 0
-    assert services.absence_notices_send(meeting_id=999999) == 0
+    assert tasks.absence_notice_send(crossing.pk) == 0
+    assert tasks.absence_notice_send(999999) == 0
     assert mail.outbox == []
 
 

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from meetings import services as meeting_services
 from meetings.models import Meeting
 from members import membership, roster_import
-from members.models import Application, Delivery, Member, NotificationKind, RosterImport
+from members.models import Application, Member, RosterImport
+from notifications.models import Delivery, NotificationKind
 from reports import imports
 from reports.models import ImportBatch
 from tests import clock, factories

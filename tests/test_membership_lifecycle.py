@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +20,8 @@ from members.models import (
     RenewalReminder,
     Role,
 )
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationKind
 from tests import factories
 
 Status = Member.Status
@@ -77,10 +80,13 @@ def test_memberships_past_renewal_expire_once_and_lose_their_roles(chapter, pres
 
 
 def _dispatch(now=None):
-    from members.tasks import renewal_reminder_send
+    """Beat's tick, its outbox rows sent once it commits."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        membership.renewal_reminders_dispatch(now=now)
 
-    for reminder_id in membership.renewal_reminders_dispatch(now=now):
-        renewal_reminder_send.delay(reminder_id)
+
+def _renewal_emails():
+    return Delivery.objects.filter(kind=NotificationKind.RENEWAL)
 
 
 @pytest.mark.parametrize(("days_left", "threshold"), [(60, 60), (45, 60), (30, 30), (8, 30),
@@ -99,7 +105,8 @@ def test_renewal_reminders_go_out_60_30_and_7_days_before_each_once(chapter, mem
         moment = now + days(61 - day)
         _dispatch(moment)
         _dispatch(moment)  # a double beat tick
-    sent = RenewalReminder.objects.filter(member=member, sent_at__isnull=False)
+    sent = RenewalReminder.objects.filter(
+        member=member, pk__in=_renewal_emails().filter(state=Delivery.State.SENT).values("ref"))
     assert sorted(sent.values_list("days_before", flat=True)) == [7, 30, 60]
     assert len(mail.outbox) == 3
     assert all(message.to == [member.user.email] for message in mail.outbox)
@@ -109,18 +116,20 @@ def test_renewal_reminders_go_out_60_30_and_7_days_before_each_once(chapter, mem
 def test_a_renewed_member_gets_no_stale_reminder(chapter, president, member):
     due = today() + days(20)
     Member.objects.filter(pk=member.pk).update(renewal_due_on=due)
-    pending = membership.renewal_reminders_dispatch()
+    assert membership.renewal_reminders_dispatch() == 1  # owed, not sent yet
     membership.membership_renew(member=member, by=president.user)
-    for reminder_id in pending:
-        assert membership.renewal_reminder_send(reminder_id=reminder_id) is False
+    (email,) = _renewal_emails()
+    assert notifications.delivery_send(delivery_id=email.pk) == Delivery.State.SKIPPED
     assert mail.outbox == []
 
 
 def test_a_claimed_reminder_is_not_sent_twice(chapter, member):
     Member.objects.filter(pk=member.pk).update(renewal_due_on=today() + days(7))
-    [reminder_id] = membership.renewal_reminders_dispatch()
-    assert membership.renewal_reminder_send(reminder_id=reminder_id) is True
-    assert membership.renewal_reminder_send(reminder_id=reminder_id) is False
+    assert membership.renewal_reminders_dispatch() == 1
+    assert membership.renewal_reminders_dispatch() == 0  # a double beat tick
+    (email,) = _renewal_emails()
+    assert notifications.delivery_send(delivery_id=email.pk) == Delivery.State.SENT
+    assert notifications.delivery_send(delivery_id=email.pk) == ""
     assert len(mail.outbox) == 1
 
 

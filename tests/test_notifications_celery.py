@@ -10,7 +10,8 @@ from pathlib import Path
 from django.conf import settings
 
 from config.celery import app
-from members import notifications, tasks
+from notifications import outbox as notifications
+from notifications import outbox as tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 VISIBILITY_TIMEOUT = 3600
@@ -37,7 +38,7 @@ def test_the_tick_interval_comes_from_the_environment():
 
 
 def test_tasks_are_idempotent_acks_late_and_time_limited_inside_the_visibility_timeout():
-    for task in (tasks.notifications_dispatch, tasks.tallies_dispatch, tasks.notification_send,
+    for task in (tasks.notifications_dispatch, tasks.tallies_dispatch_task, tasks.notification_send,
                  tasks.notifications_send):
         assert task.acks_late is True
         assert task.time_limit and task.soft_time_limit < task.time_limit
@@ -48,7 +49,7 @@ def test_tasks_are_idempotent_acks_late_and_time_limited_inside_the_visibility_t
 
 
 def test_tasks_take_ids_not_objects():
-    for task in (tasks.tallies_dispatch, tasks.notification_send):
+    for task in (tasks.tallies_dispatch_task, tasks.notification_send):
         parameters = [p for p in inspect.signature(task.run).parameters.values()]
         assert [p.annotation for p in parameters] == [int]
     chunk = inspect.signature(tasks.notifications_send.run).parameters.values()

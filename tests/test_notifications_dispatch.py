@@ -9,16 +9,9 @@ from django.core import mail
 from django.utils import timezone
 
 from meetings.models import Meeting
-from members import notifications
-from members.models import (
-    Delivery,
-    Member,
-    NotificationBatch,
-    NotificationKind,
-    NotificationOptOut,
-    Role,
-)
-from members.tasks import notifications_send
+from members.models import Member, Role
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationBatch, NotificationKind, NotificationOptOut
 from tests import factories
 
 UTC = datetime.UTC
@@ -235,7 +228,7 @@ def send_tasks(callbacks) -> list[list[int]]:
     """The chunks handed to send tasks among the callbacks run after commit."""
     return [callback.args[0] for callback in callbacks
             if isinstance(callback, functools.partial)
-            and callback.func == notifications_send.delay]
+            and callback.func == notifications._send_later]
 
 
 def test_meetings_due_together_go_out_in_full_chunks(
@@ -261,24 +254,6 @@ def test_meetings_due_together_go_out_in_full_chunks(
     assert len(mail.outbox) == 9
 
 
-def test_a_dispatched_row_holds_what_a_new_model_object_would(london):
-    """The rows are inserted in one statement that names every column: each holds its field's
-    default, as `Delivery(...)` would, and the dispatch's own values."""
-    member = factories.member(london)
-    meeting = factories.meeting(london, timezone.now().date() + datetime.timedelta(days=1))
-    now = notifications.reminder_at(meeting)
-    assert notifications.reminders_dispatch(now=now) == 1
-    row = rows().get()
-    expected = Delivery(kind=NotificationKind.REMINDER, chapter=london, meeting=meeting,
-                        member=member, due_at=row.due_at)
-    given = {"id", "due_at", "created_at"}
-    for field in Delivery._meta.concrete_fields:
-        if field.attname not in given:
-            assert getattr(row, field.attname) == getattr(expected, field.attname), field.name
-    assert row.state == Delivery.State.PENDING and row.created_at == row.due_at
-    assert abs(row.due_at - timezone.now()) < datetime.timedelta(minutes=1)
-
-
 def test_a_row_already_in_the_ledger_is_left_alone_and_sent_with_the_batch(
     london, django_capture_on_commit_callbacks
 ):
@@ -293,16 +268,6 @@ def test_a_row_already_in_the_ledger_is_left_alone_and_sent_with_the_batch(
     assert there.state == Delivery.State.SENT and there.last_error == ""
     assert sorted(sum(send_tasks(callbacks), [])) == sorted(rows().values_list("pk", flat=True))
     assert sorted(m.to[0] for m in mail.outbox) == sorted([first.user.email, second.user.email])
-
-
-def test_a_default_computed_for_each_row_is_refused_loudly(london, monkeypatch):
-    """The rows' INSERT ... SELECT gives each column one value for every row: a field whose
-    default is computed a row would silently give all rows the same one."""
-    factories.member(london)
-    meeting = factories.meeting(london, timezone.now().date() + datetime.timedelta(days=1))
-    monkeypatch.setattr(Delivery._meta.get_field("claim"), "default", lambda: "per row")
-    with pytest.raises(TypeError, match="Delivery.claim"):
-        notifications.reminders_dispatch(now=notifications.reminder_at(meeting))
 
 
 def test_a_failing_batch_still_hands_out_the_batches_committed_before_it(

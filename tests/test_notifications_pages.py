@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import Meeting
-from members import notifications
-from members.models import Delivery, Member, NotificationKind, NotificationOptOut
+from members.models import Member
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationKind, NotificationOptOut
 from tests import factories
 
 
@@ -38,23 +39,24 @@ def test_a_member_chooses_their_emails(client_for, member, chapter):
     page = client.get(url)
     assert page.status_code == 200
     assert 'name="reminder"' in page.text and 'name="tally"' in page.text
+    assert 'name="giver"' in page.text  # referral news
     assert 'name="summary"' not in page.text  # the leaders' summary is for leaders
-    response = client.post(url, {"tally": "on"})
+    response = client.post(url, {"tally": "on", "giver": "on"})
     assert response.status_code == 302
     assert set(NotificationOptOut.objects.filter(member=member).values_list("kind", flat=True)) == {
         NotificationKind.REMINDER
     }
-    client.post(url, {"tally": "on", "reminder": "on"})
+    client.post(url, {"tally": "on", "reminder": "on", "giver": "on"})
     assert not NotificationOptOut.objects.filter(member=member).exists()
     client.post(url, {})  # every box unticked
-    assert NotificationOptOut.objects.filter(member=member).count() == 2
+    assert NotificationOptOut.objects.filter(member=member).count() == 3
 
 
 def test_a_leader_can_turn_the_summary_off(client_for, president, chapter):
     client = client_for(president)
     url = reverse("notification_preferences", args=[chapter.slug])
     assert 'name="summary"' in client.get(url).text
-    client.post(url, {"reminder": "on", "tally": "on"})
+    client.post(url, {"reminder": "on", "tally": "on", "giver": "on"})
     refused = NotificationOptOut.objects.filter(member=president).values_list("kind", flat=True)
     assert list(refused) == [NotificationKind.SUMMARY]
 

@@ -1,27 +1,24 @@
 """Sending one ledger row: claimed once, sent once, retried with backoff on transient SMTP
 errors, recorded on permanent ones; what the reminder says and carries."""
 
-import copy
 import datetime
 import smtplib
 from decimal import Decimal
 from email import message_from_bytes, policy
-from types import SimpleNamespace
 
 import icalendar
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
-from django.core.mail import EmailMultiAlternatives
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django.utils.html import escape
 
 from meetings.models import Attendance, Meeting, Visitor
-from members import notifications
-from members.models import Delivery, Member, NotificationKind, NotificationOptOut, Role
-from members.tasks import notification_send, notifications_send
+from members.models import Member, Role
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationKind, NotificationOptOut
+from notifications.outbox import notification_send, notifications_send
 from referrals.models import CEU, OneToOne, ThankYou, Tier
 from tests import factories
 from tests.reports_data import referral
@@ -167,7 +164,7 @@ def test_a_long_unsubscribe_address_is_sent_as_itself_not_encoded(meeting, membe
     settings.SITE_URL = "https://referral-chapters.example.org/" + "regional-office/" * 4
     row = reminder_row(meeting, member)
     notifications.delivery_send(delivery_id=row.pk)
-    sent = mail.outbox[0].message(policy=policy.SMTP).as_bytes()  # as the SMTP backend writes
+    sent = mail.outbox[0].message(policy=policy.SMTP).as_bytes()  # as Django's SMTP backend
     (line,) = [line for line in sent.split(b"\r\n") if line.startswith(b"List-Unsubscribe:")]
     assert b"=?" not in line
     assert line.startswith(b"List-Unsubscribe: <https://referral-chapters.example.org/")
@@ -179,8 +176,8 @@ def test_a_row_already_marked_sent_keeps_its_first_record(meeting, member):
     notifications.delivery_send(delivery_id=row.pk)
     row.refresh_from_db()
     first = (row.state, row.sent_at, row.message_id)
-    notifications._mark_sent(notifications.Sent(row.pk, row.member.user.email,
-                                                "<a-late-copy@127.0.0.1>"))
+    notifications._mark_sent(row.pk, to_email=row.member.user.email,
+                             message_id="<a-late-copy@127.0.0.1>")
     row.refresh_from_db()
     assert (row.state, row.sent_at, row.message_id) == first
 
@@ -194,162 +191,6 @@ def test_a_resend_gets_its_own_message_id(meeting, member, president):
     assert mail.outbox[1].extra_headers["Message-ID"] == (
         f"<chapterhouse.reminder.{meeting.pk}.{member.pk}.r1@127.0.0.1>"
     )
-
-
-def test_a_chunk_writes_each_email_as_the_standard_email_policy_would(
-    meeting, chapter, monkeypatch
-):
-    people = [factories.member(chapter) for _ in range(3)]
-    rows = [reminder_row(meeting, person) for person in people]
-    built = []
-    meeting_ics = notifications.calendar.meeting_ics
-    monkeypatch.setattr(notifications.calendar, "meeting_ics",
-                        lambda meeting, stamp: built.append(meeting.pk) or meeting_ics(
-                            meeting, stamp=stamp))
-    notifications.deliveries_send(delivery_ids=[row.pk for row in rows], budget=60)
-    assert len(mail.outbox) == 3
-    assert built == [meeting.pk]  # one calendar part for the chunk's copies
-    boundaries = mail.outbox[0].boundaries
-    assert all(message.boundaries == boundaries for message in mail.outbox)
-
-    def standard(message) -> bytes:
-        written = EmailMultiAlternatives.message(
-            message, policy=policy.SMTP.clone(max_line_length=998))
-        for part in written.walk():
-            if part.is_multipart():
-                part.set_boundary(boundaries[part.get_content_subtype()])
-        return written.as_bytes()
-
-    for _ in range(2):  # the second time from what the policy remembers
-        for message in mail.outbox:
-            ours = message.message(policy=policy.SMTP).as_bytes()
-            assert ours == standard(message)
-            assert f'boundary="{boundaries["alternative"]}"'.encode() in ours
-
-
-def test_a_copy_whose_text_holds_the_chunks_boundary_gets_a_fresh_one():
-    chunk = {"mixed": notifications.mime_boundary(),
-             "alternative": notifications.mime_boundary()}
-
-    def email(body: str) -> notifications.NotificationEmail:
-        message = notifications.NotificationEmail(subject="Reminder", body=body,
-                                                  to=["member@example.test"])
-        message.boundaries = chunk
-        message.attach_alternative(f"<p>{body}</p>\n", "text/html")
-        message.attach("notes.txt", f"--{chunk['mixed']}\n", "text/plain")
-        return message
-
-    plain = "Hello,\nsee you on Tuesday.\n"
-    quoting = f"Hello,\n--{chunk['alternative']}--\nsee you on Tuesday.\n"
-    clean, colliding = email(plain).message(), email(quoting).message()
-    assert clean.get_boundary() not in (chunk["mixed"], chunk["alternative"])  # attachment
-    assert clean.get_payload(0).get_boundary() == chunk["alternative"]
-    assert colliding.get_payload(0).get_boundary() not in (chunk["mixed"], chunk["alternative"])
-    # The colliding copy reads back whole: its text is not cut at the chunk's boundary.
-    read = message_from_bytes(colliding.as_bytes(), policy=policy.default)
-    assert read.get_body(("plain",)).get_content() == quoting
-    assert read.get_body(("html",)).get_content() == f"<p>{quoting}</p>\n"
-    attachment = next(read.iter_attachments())
-    assert attachment.get_content() == f"--{chunk['mixed']}\n"
-
-
-@pytest.mark.parametrize("first_name", ['Zoë <b>&amp; "Co"</b>', ""])
-def test_a_reminder_and_a_summary_say_what_rendering_them_for_each_member_says(
-    week, meeting, first_name
-):
-    """Their templates are rendered once a chunk and each copy fills in whom it greets and its
-    unsubscribe link: the same text and HTML as rendering them for the member."""
-    week_meeting, alice, ben = week
-    chapter = week_meeting.chapter
-    chapter.name = "Riverside [[greeting]] & <Co>"  # what looks like a marker stays text
-    chapter.save()
-    for person in (alice, ben):
-        person.user.first_name = first_name
-        person.user.save()
-    rows = [reminder_row(meeting, alice), reminder_row(meeting, ben),
-            Delivery.objects.create(kind=NotificationKind.SUMMARY, chapter=chapter,
-                                    meeting=week_meeting, member=ben)]
-    notifications.deliveries_send(delivery_ids=[row.pk for row in rows], budget=60)
-    assert len(mail.outbox) == 3
-    for email, row in zip(mail.outbox, rows, strict=True):
-        row = Delivery.objects.select_related("member__user", "meeting__chapter").get(pk=row.pk)
-        member = row.member
-        context = notifications._meeting_context(row) | {
-            "member": member,
-            "greeting": member.first_name or member.full_name,
-            "unsubscribe_url": notifications.unsubscribe_url(member.pk, row.kind),
-        }
-        expected = notifications.render_email(row.kind, context)
-        assert email.body == expected["txt"]
-        assert email.alternatives[0].content == expected["html"]
-        assert "[[greeting]]" in email.body
-    greeting = first_name or alice.full_name
-    assert f"Hello {greeting}," in mail.outbox[0].body
-    assert f"Hello {escape(greeting)}," in mail.outbox[0].alternatives[0].content
-
-
-def written_and_built(message) -> tuple[bytes | None, bytes]:
-    return message.written(policy.SMTP), message.message(policy=policy.SMTP).as_bytes()
-
-
-def test_a_ledger_email_writes_without_building_the_bytes_building_gives(week, meeting):
-    """The SMTP backend asks a ledger email for `written()`: every kind, with words the header
-    policy must encode or quote, writes the same bytes as the message Django builds."""
-    week_meeting, alice, ben = week
-    chapter = week_meeting.chapter
-    chapter.name = "Zürich «Connectors» \"Best\" =?utf-8?q?x?= " + "long " * 16
-    chapter.save()
-    meeting.refresh_from_db()
-    alice.user.first_name = "Zoë <script>"
-    alice.user.save()
-    rows = [
-        reminder_row(meeting, alice),
-        reminder_row(meeting, factories.member(chapter, email="o'brien+tag@example.test")),
-        Delivery.objects.create(kind=NotificationKind.TALLY, chapter=chapter,
-                                meeting=week_meeting, member=alice),
-        Delivery.objects.create(kind=NotificationKind.SUMMARY, chapter=chapter,
-                                meeting=week_meeting, member=ben),
-    ]
-    notifications.deliveries_send(delivery_ids=[row.pk for row in rows], budget=60)
-    assert [message.extra_headers["X-Chapterhouse-Kind"] for message in mail.outbox] == [
-        "reminder", "reminder", "tally", "summary"]
-    for _ in range(2):  # the second time from what the policy remembers
-        for message in mail.outbox:
-            written, built = written_and_built(message)
-            assert written == built
-    assert b"=?utf-8?" in written  # the subject took the policy's way: encoded words
-
-
-def test_a_ledger_email_of_another_shape_is_left_to_be_built(meeting, member):
-    notifications.delivery_send(delivery_id=reminder_row(meeting, member).pk)
-    email = mail.outbox[0]
-    written, built = written_and_built(email)
-    assert written == built
-    assert b"Content-Transfer-Encoding: 7bit" in written  # an ASCII text; the HTML is 8-bit
-    idna = copy.deepcopy(email)
-    idna.to = ["zoë@exämple.test"]  # IDNA for the domain: Django's own way
-    quoted = copy.deepcopy(email)
-    quoted.body = f"--{email.boundaries['alternative']}\n"  # the boundary must change
-    cc = copy.deepcopy(email)
-    cc.cc = ["leader@example.test"]
-    for other in (idna, quoted, cc):
-        assert other.written(policy.SMTP) is None
-        assert other.message(policy=policy.SMTP).as_bytes()  # what the backend sends instead
-
-
-def test_what_is_longer_than_a_line_may_be_is_written_the_policys_way(meeting, member):
-    notifications.delivery_send(delivery_id=reminder_row(meeting, member).pk)
-    email = mail.outbox[0]
-    email.extra_headers["List-Unsubscribe"] = "<https://example.test/" + "u" * 990 + ">"
-    email.extra_headers["Message-ID"] = "<a..b@example.test>"  # not a plain dot-atom
-    email.body = "Hello,\n" + "word " * 300 + "\n"  # quoted-printable
-    email.alternatives[0] = email.alternatives[0]._replace(
-        content="<p>" + "é" * 1200 + "</p>\n")  # base64
-    written, built = written_and_built(email)
-    assert written == built
-    assert b"List-Unsubscribe: =?utf-8?q?" in written  # longer than a header line may be
-    assert b"Content-Transfer-Encoding: quoted-printable" in written
-    assert b"Content-Transfer-Encoding: base64" in written
 
 
 class FailingMailer:
@@ -549,7 +390,7 @@ def test_the_tally_gives_the_members_week_and_traffic_light(week):
 
 
 def test_the_tally_light_matches_the_scoring_module(week):
-    from members import tallies
+    from notifications import tallies
     from reports.scoring import member_lights
 
     meeting, alice, _ = week
@@ -567,7 +408,7 @@ def test_the_tally_light_matches_the_scoring_module(week):
 
 
 def test_a_member_below_green_is_told_how_to_reach_the_next_colour(week):
-    from members import tallies
+    from notifications import tallies
     from reports.scoring import member_lights
 
     meeting, _, ben = week
@@ -679,55 +520,3 @@ def test_a_chunk_out_of_time_hands_the_rest_on_unclaimed(meeting, chapter, monke
                         lambda delivery_ids, budget: delivery_ids[1:])
     assert notifications_send.apply(args=[ids]).get() == 2
     assert handed_on == [ids[1:]]
-
-
-def test_a_chunk_records_each_sent_email_with_the_next_claim(meeting, chapter, counting_mailer):
-    """One statement an email: the mark of one and the claim of the next go together (two
-    statements on SQLite, which has no UPDATE in WITH), and the last email's mark goes after."""
-    counting_mailer()
-    rows = [reminder_row(meeting, factories.member(chapter)) for _ in range(4)]
-    with CaptureQueriesContext(connection) as queries:
-        notifications.deliveries_send(delivery_ids=[row.pk for row in rows], budget=60)
-    writes = [query["sql"] for query in queries if "UPDATE" in query["sql"]]
-    if connection.vendor == "postgresql":
-        assert len(writes) == 5  # a claim, three marks-and-claims, the last mark
-        assert sum("WITH marked AS" in sql for sql in writes) == 3
-    else:
-        assert len(writes) == 8
-    assert set(Delivery.objects.values_list("state", flat=True)) == {Delivery.State.SENT}
-    assert all(row.message_id for row in Delivery.objects.all())
-
-
-def test_a_chunk_out_of_time_still_records_the_email_it_sent_last(
-    meeting, chapter, counting_mailer, monkeypatch
-):
-    mailer = counting_mailer()
-    rows = [reminder_row(meeting, factories.member(chapter)) for _ in range(3)]
-    clock = iter([0.0, 0.0, 0.0, 999.0])  # the start, two rows in time, the third too late
-    monkeypatch.setattr(notifications, "time", SimpleNamespace(monotonic=lambda: next(clock)))
-    ids = [row.pk for row in rows]
-    assert notifications.deliveries_send(delivery_ids=ids, budget=60) == ids[2:]
-    assert len(mailer.sent) == 2
-    states = dict(Delivery.objects.values_list("pk", "state"))
-    assert [states[pk] for pk in ids] == [Delivery.State.SENT, Delivery.State.SENT,
-                                          Delivery.State.PENDING]
-
-
-@pytest.mark.django_db(transaction=True)  # as the worker runs: each statement commits
-def test_a_database_error_on_the_next_claim_still_records_the_email_sent(
-    meeting, chapter, counting_mailer, monkeypatch
-):
-    """The sent email's mark is written on its own before the error stops the chunk (whose
-    other rows the sweep hands on)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("Marks go with claims only on PostgreSQL (set DATABASE_URL).")
-    counting_mailer()
-    rows = [reminder_row(meeting, factories.member(chapter)) for _ in range(2)]
-    monkeypatch.setattr(notifications, "MARK_THEN_CLAIM_SQL",
-                        notifications.MARK_THEN_CLAIM_SQL.replace("members_delivery",
-                                                                  "no_such_table", 1))
-    with pytest.raises(DatabaseError):
-        notifications.deliveries_send(delivery_ids=[row.pk for row in rows], budget=60)
-    states = dict(Delivery.objects.values_list("pk", "state"))
-    assert states[rows[0].pk] == Delivery.State.SENT
-    assert states[rows[1].pk] == Delivery.State.PENDING

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from meetings import services as meeting_services
 from meetings.models import Meeting
-from members.tallies import summary_context, tally_context
+from notifications.tallies import summary_context, tally_context
 from referrals import services
 from reports import weekly
 from reports.dashboard import my_numbers

@@ -7,8 +7,12 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
-from referrals import emails, services
+from notifications import outbox as notifications
+from notifications import tasks
+from notifications.models import Delivery, NotificationKind
+from referrals import services
 from referrals.models import GiverNotice, Referral, ThankYou
 from tests import factories
 from tests.referrals_world import open_week, referral
@@ -216,21 +220,34 @@ def test_thanking_again_for_a_referral_credits_its_giver(
 def test_a_notice_is_sent_at_most_once(chapter, member, receiver, slip):
     services.referral_status_change(referral=slip, by=receiver, status="contacted")
     notice = GiverNotice.objects.get()
-    assert emails.giver_notice_send(notice_id=notice.pk) is True
-    assert emails.giver_notice_send(notice_id=notice.pk) is False
+    tasks.giver_notice_send(notice.pk)  # a message of before the outbox: owes nothing more
+    (email,) = Delivery.objects.filter(kind=NotificationKind.REFERRAL_NEWS)
+    assert (email.ref, email.member) == (notice.pk, member)
+    assert notifications.delivery_send(delivery_id=email.pk) == Delivery.State.SENT
+    assert notifications.delivery_send(delivery_id=email.pk) == ""
     assert len(mail.outbox) == 1
+    # A member can turn referral news off, in one click from the email itself.
+    assert mail.outbox[0].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>") in mail.outbox[0].body
 
 
-def test_a_failed_send_can_be_retried(chapter, member, receiver, slip, monkeypatch):
+def test_a_failed_send_is_retried_and_sent_once(chapter, member, receiver, slip, monkeypatch):
     services.referral_status_change(referral=slip, by=receiver, status="contacted")
-    notice = GiverNotice.objects.get()
+    (email,) = Delivery.objects.filter(kind=NotificationKind.REFERRAL_NEWS)
 
-    def broken(*args, **kwargs):
-        raise ConnectionError("mail server down")
+    class Down:
+        def open(self):
+            raise ConnectionRefusedError(111, "Connection refused")
 
-    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", broken)
-    with pytest.raises(ConnectionError):
-        emails.giver_notice_send(notice_id=notice.pk)
+        def close(self):
+            pass
+
+    monkeypatch.setattr(notifications.mailers.__class__, "default", property(lambda self: Down()))
+    with pytest.raises(notifications.Deferred):
+        notifications.delivery_send(delivery_id=email.pk)
+    email.refresh_from_db()
+    assert email.state == Delivery.State.PENDING and "refused" in email.last_error
     monkeypatch.undo()
-    assert emails.giver_notice_send(notice_id=notice.pk) is True
+    Delivery.objects.filter(pk=email.pk).update(due_at=timezone.now())
+    assert notifications.delivery_send(delivery_id=email.pk) == Delivery.State.SENT
     assert len(mail.outbox) == 1

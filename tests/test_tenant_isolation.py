@@ -273,7 +273,7 @@ def _referral(world: World):
 
 def _delivery(world: World):
     """A failed reminder to the world's member, for the delivery log's resend."""
-    from members.models import Delivery, NotificationKind
+    from notifications.models import Delivery, NotificationKind
 
     return Delivery.objects.get_or_create(
         kind=NotificationKind.REMINDER,

@@ -30,12 +30,16 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from chapters.models import Classification, Industry
+from meetings import services as meetings
 from meetings.models import Meeting
 from meetings.services import meeting_times
-from members import notifications
-from members.models import Delivery, Member, NotificationBatch, NotificationKind, User
+from members.models import Member, Role, User
+from notifications import outbox as notifications
+from notifications.models import Delivery, NotificationBatch, NotificationKind
+from referrals import services as referrals
 from tests import factories
 from tests.ports import free_port
+from tests.referrals_world import referral
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -351,7 +355,7 @@ def test_300_members_in_10_chapters_get_exactly_300_reminders(worker_for, sink):
 def test_the_dispatcher_run_twice_at_once_still_sends_one_per_member(worker_for, sink):
     _, _, emails = chapters_with_a_meeting_due(10, 30)
     worker = worker_for(beat=False)
-    from members.tasks import notifications_dispatch
+    from notifications.outbox import notifications_dispatch
 
     # Four dispatchers at the same moment: two threads here and two tasks in the worker.
     barrier = threading.Barrier(2)
@@ -474,3 +478,46 @@ def test_a_reminder_in_the_week_of_a_daylight_saving_change_goes_out_at_local_ti
         assert event.end == meeting.ends_at
         assert str(event["location"]) == "The Guildhall, 1 High Street"
         assert str(event["uid"]) == f"meeting-{meeting.pk}@127.0.0.1"
+
+
+def test_an_absence_notice_and_a_giver_notice_survive_an_smtp_outage_and_arrive_once(
+    worker_for, sink, smtp
+):
+    """Both are owed in their action's transaction (the report's completion, the referral's
+    change of status) and go through the outbox like reminders: retried while the server
+    refuses connections, then delivered once each."""
+    chapter = factories.chapter("Outage Connectors", absence_limit=1)
+    president = factories.member(chapter, roles=(Role.PRESIDENT,))
+    absentee, giver, receiver = (factories.member(chapter) for _ in range(3))
+    day = timezone.now().astimezone(chapter.zone).date() - datetime.timedelta(days=1)
+    week = factories.meeting(chapter, day, status=Meeting.Status.HELD)
+    slip = referral(giver, receiver)
+    smtp.stop()  # the server is down: connections are refused
+    worker = worker_for(beat=True)
+
+    for person in (president, giver, receiver):
+        meetings.attendance_mark(meeting=week, member=person, code="P", by=president.user)
+    meetings.attendance_mark(meeting=week, member=absentee, code="A", by=president.user)
+    referrals.referral_status_change(referral=slip, by=receiver, status="contacted")
+    meetings.report_complete(meeting=week, by=president.user, send_absence_notices=True)
+    owed = Delivery.objects.filter(kind__in=[NotificationKind.ABSENCE,
+                                             NotificationKind.REFERRAL_NEWS])
+    assert owed.count() == 2
+
+    wait_until(lambda: owed.filter(last_error__icontains="refused").count() == 2,
+               "both sends refused", worker)
+    time.sleep(2)  # a while of refusals, with retries backing off
+    assert sink.count() == 0
+    smtp.start()
+
+    wait_until(lambda: owed.filter(state=Delivery.State.SENT).count() == 2,
+               "both emails sent after the recovery", worker)
+    settle(sink)
+    received = Counter((message["To"], message["X-Chapterhouse-Kind"])
+                       for message in sink.messages())
+    observed("absence and giver notices through an outage", sink, kinds=dict(received))
+    assert received[(absentee.user.email, NotificationKind.ABSENCE)] == 1
+    assert received[(giver.user.email, NotificationKind.REFERRAL_NEWS)] == 1
+    assert set(received.values()) == {1}  # the week's tallies and summary too: once each
+    assert all(row.attempts >= 2 for row in owed)
+    assert not Delivery.objects.exclude(state=Delivery.State.SENT).exists()

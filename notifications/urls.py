@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members import views_notifications as views
+from notifications import views
 
 urlpatterns = [
     path("chapters/<slug:slug>/emails/", views.notification_preferences,

@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from members.models import Member
-from reports.palms import PalmsRow, palms_rows, palms_totals
+from reports.palms import COUNT_FIELDS, PalmsRow, palms_rows, palms_totals
 from reports.scoring import (
     MEMBER_MEASURES,
     ActionStep,
@@ -109,25 +109,11 @@ def _week_rows(meeting, member_ids: list[int] | None = None) -> list[PalmsRow]:
     )
 
 
-def tally_context(*, member: Member, meeting) -> dict:
-    """One member's week: referrals given and received (inside/outside), TYFCB credited,
-    one-to-ones, visitors, CEUs, attendance, and the traffic light."""
-    chapter = meeting.chapter
-    rows = _week_rows(meeting, [member.pk])
-    row = rows[0] if rows else PalmsRow(
-        member_id=member.pk, first_name=member.first_name, last_name=member.last_name
-    )
-    now = member_lights(chapter=chapter, today=meeting.local_date, member_ids=[member.pk])
-    before = member_lights(chapter=chapter, today=meeting.local_date - WEEK,
-                           member_ids=[member.pk])
-    return {
-        "row": row,
-        "attendance": attendance_word(row),
-        "provisional": not meeting.is_completed,
-        "currency": chapter.currency,
-        "light": _light(rules_for(chapter), now[0] if now else None,
-                        before[0] if before else None),
-    }
+def figures(row: PalmsRow) -> dict[str, str]:
+    """The week's figures a tally states for one member (its PALMS row), as text: what a
+    corrected tally compares. The traffic light is left out: it counts completed weeks only,
+    so completing a week moves everyone's a little without their week having changed."""
+    return {name: str(getattr(row, name)) for name in COUNT_FIELDS}
 
 
 @dataclass
@@ -136,29 +122,70 @@ class SummaryLine:
     light: Light | None
 
 
+class ChapterWeek:
+    """A meeting's week for the whole chapter, computed once (its PALMS rows and everyone's
+    traffic lights, this week's and last week's): every tally and the leaders' summary of the
+    week read from it, so the queries do not grow with the number of members."""
+
+    def __init__(self, meeting):
+        chapter = meeting.chapter
+        self.meeting, self.chapter = meeting, chapter
+        self.rows = _week_rows(meeting)
+        self.by_member = {row.member_id: row for row in self.rows}
+        self.now = {light.member_id: light
+                    for light in member_lights(chapter=chapter, today=meeting.local_date)}
+        self.before = {light.member_id: light for light in member_lights(
+            chapter=chapter, today=meeting.local_date - WEEK)}
+        self.rules = rules_for(chapter)
+
+    def row(self, member: Member) -> PalmsRow:
+        return self.by_member.get(member.pk) or PalmsRow(
+            member_id=member.pk, first_name=member.first_name, last_name=member.last_name
+        )
+
+    def tally_figures(self, member_id: int) -> dict:
+        return figures(self.by_member.get(member_id) or PalmsRow(member_id, "", ""))
+
+    def summary_figures(self) -> dict:
+        return {"totals": figures(palms_totals(self.rows)),
+                "members": {str(row.member_id): figures(row) for row in self.rows}}
+
+    def tally_context(self, member: Member) -> dict:
+        """One member's week: referrals given and received (inside/outside), TYFCB credited,
+        one-to-ones, visitors, CEUs, attendance, and the traffic light."""
+        row = self.row(member)
+        return {
+            "row": row,
+            "attendance": attendance_word(row),
+            "provisional": not self.meeting.is_completed,
+            "currency": self.chapter.currency,
+            "light": _light(self.rules, self.now.get(member.pk), self.before.get(member.pk)),
+        }
+
+    def summary_context(self) -> dict:
+        """The chapter's week for its leaders: totals, everyone's figures and lights, who was
+        absent, and how many members are in each colour."""
+        lines = [
+            SummaryLine(row=row, light=_light(self.rules, self.now.get(row.member_id),
+                                              self.before.get(row.member_id)))
+            for row in self.rows
+        ]
+        colours = {"green": 0, "amber": 0, "red": 0, "grey": 0}
+        for light in self.now.values():
+            colours[light.colour] = colours.get(light.colour, 0) + 1
+        return {
+            "lines": lines,
+            "totals": palms_totals(self.rows),
+            "absent": [row for row in self.rows if row.A],
+            "colours": colours,
+            "provisional": not self.meeting.is_completed,
+            "currency": self.chapter.currency,
+        }
+
+
+def tally_context(*, member: Member, meeting) -> dict:
+    return ChapterWeek(meeting).tally_context(member)
+
+
 def summary_context(*, meeting) -> dict:
-    """The chapter's week for its leaders: totals, everyone's figures and lights, who was
-    absent, and how many members are in each colour."""
-    chapter = meeting.chapter
-    rows = _week_rows(meeting)
-    now = {light.member_id: light for light in member_lights(chapter=chapter,
-                                                             today=meeting.local_date)}
-    before = {light.member_id: light for light in member_lights(
-        chapter=chapter, today=meeting.local_date - WEEK)}
-    rules = rules_for(chapter)
-    lines = [
-        SummaryLine(row=row, light=_light(rules, now.get(row.member_id),
-                                          before.get(row.member_id)))
-        for row in rows
-    ]
-    colours = {"green": 0, "amber": 0, "red": 0, "grey": 0}
-    for light in now.values():
-        colours[light.colour] = colours.get(light.colour, 0) + 1
-    return {
-        "lines": lines,
-        "totals": palms_totals(rows),
-        "absent": [row for row in rows if row.A],
-        "colours": colours,
-        "provisional": not meeting.is_completed,
-        "currency": chapter.currency,
-    }
+    return ChapterWeek(meeting).summary_context()

@@ -15,10 +15,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from meetings import calendar
-from members import notifications
 from members.access import get_chapter_for_user
-from members.forms_notifications import DeliveryFilterForm, PreferencesForm, ResendForm
-from members.models import Delivery, Member, NotificationKind
+from members.models import Member
+from notifications import outbox as notifications
+from notifications.forms import DeliveryFilterForm, PreferencesForm, ResendForm
+from notifications.models import Delivery, NotificationKind
 
 LOG_PAGE_SIZE = 50
 
@@ -179,14 +180,13 @@ def delivery_resend(request, slug, delivery_id):
         Delivery.objects.select_related("member__user"), chapter=access.chapter, pk=delivery_id
     )
     form = ResendForm(request.POST)
+    to = delivery.member.full_name if delivery.member else delivery.to_email
     if form.is_valid() and notifications.delivery_resend(
         delivery=delivery, seen_resends=form.cleaned_data["resends"], by=request.user
     ):
-        messages.success(request, f"The email to {delivery.member.full_name} is being sent again.")
+        messages.success(request, f"The email to {to} is being sent again.")
     else:
-        messages.info(
-            request, f"The email to {delivery.member.full_name} is already being sent again."
-        )
+        messages.info(request, f"The email to {to} is already being sent again.")
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()

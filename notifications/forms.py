@@ -2,7 +2,7 @@
 
 from django import forms
 
-from members.models import Delivery, NotificationKind
+from notifications.models import Delivery, NotificationKind
 
 KIND_HELP = {
     NotificationKind.REMINDER: "Before each meeting: when, where, the agenda and a calendar "
@@ -11,6 +11,8 @@ KIND_HELP = {
     "CEUs, attendance and traffic light.",
     NotificationKind.SUMMARY: "After each meeting: the chapter's totals and everyone's lights "
     "(leadership team).",
+    NotificationKind.REFERRAL_NEWS: "When a referral you gave moves along, or you are thanked "
+    "for closed business.",
 }
 
 

@@ -7,12 +7,12 @@ How an email goes out:
    NotificationBatch yet, and in one transaction per meeting records the batch and one pending
    Delivery row per recipient (the unique batch row means a second dispatcher adds nothing).
    Send tasks, one per chunk of rows, are enqueued after the commit.
-2. `notifications_send(delivery_ids)` sends its chunk over one connection to the mail server;
-   before each email it claims that row with one conditional UPDATE (pending and due ->
-   sending). A second task for the same row, a retry or a redelivered message loses the
-   claim and sends nothing. A retry (`notification_send(delivery_id)`) is one row's task.
-3. The row is marked sent once the SMTP server accepted the message: in a chunk, in the same
-   statement that claims the next row (one commit an email), the last one on its own.
+2. `notifications_send(delivery_ids)` sends its chunk over one connection to the mail server
+   (Django's mail backend: SMTP in production, files under var/mail in development); before
+   each email it claims that row with one conditional UPDATE (pending and due -> sending). A
+   second task for the same row, a retry or a redelivered message loses the claim and sends
+   nothing. A retry (`notification_send(delivery_id)`) is one row's task.
+3. The row is marked sent once the mail server accepted the message, never before.
 4. A transient failure (connection refused, 4xx, timeout) puts the row back to pending with
    exponential backoff; a permanent one (5xx, a bad address) marks it failed with the error.
 5. Every tick also sweeps: pending rows nobody picked up are enqueued again, and a claim older
@@ -29,33 +29,32 @@ import logging
 import random
 import secrets
 import smtplib
-import sys
 import time
 import uuid
 from dataclasses import dataclass
 from email.message import MIMEPart
-from email.utils import format_datetime
-from typing import NamedTuple
+from functools import partial
 
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import conditional_escape
 
 from chapters.models import Chapter
 from meetings import calendar
-from members import mail_policy
-from members.models import (
-    LEADING_ROLES,
+from meetings.models import Meeting
+from members.models import LEADING_ROLES, LeadershipRole, Member
+from notifications import tallies
+from notifications.models import (
+    MEETING_KINDS,
+    OPTIONAL_KINDS,
     Delivery,
-    LeadershipRole,
-    Member,
     NotificationBatch,
     NotificationKind,
     NotificationOptOut,
@@ -75,13 +74,15 @@ RETRY_CAP_SECONDS = 900
 SWEEP_LIMIT = 5000
 # A retry's message may come due a moment before its row does (two clocks read in turn).
 CLAIM_EARLY = datetime.timedelta(seconds=2)
+# The salt of the links already in members' inboxes (from when this module was in members).
 UNSUBSCRIBE_SALT = "members.notifications.unsubscribe"
 
-SUBSCRIBABLE = [NotificationKind.REMINDER, NotificationKind.TALLY, NotificationKind.SUMMARY]
+SUBSCRIBABLE = [NotificationKind(kind) for kind in OPTIONAL_KINDS]
 KIND_PLURALS = {
     NotificationKind.REMINDER: "meeting reminders",
     NotificationKind.TALLY: "weekly tallies",
     NotificationKind.SUMMARY: "chapter summaries",
+    NotificationKind.REFERRAL_NEWS: "referral news",
 }
 
 
@@ -218,52 +219,27 @@ def _batch_open(*, meeting, batch_kind: str, kinds: list[str], reason: str,
 
 
 def _rows_create(*, meeting, kind: str, now: datetime.datetime) -> int:
-    """A pending row of `kind` for each of its recipients in the meeting's chapter, in one
-    INSERT ... SELECT: the recipients never come into Python (reading them and building a
-    model object each took two thirds of a dispatch's CPU, measured). Every other column takes
-    its field's default, as a model object would; a row that exists is left alone. Returns
+    """A pending row of `kind` for each of its recipients in the meeting's chapter; a row that
+    exists is left alone (bulk_create ignoring conflicts on the ledger's unique row). Returns
     how many rows were created."""
-    given = {"kind": kind, "chapter_id": meeting.chapter_id, "meeting_id": meeting.pk,
-             "due_at": now, "created_at": now}
-    quote = connection.ops.quote_name
-    columns, values, params = [], [], []
-    for field in Delivery._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(quote(field.column))
-        if field.attname == "member_id":
-            values.append("recipients.recipient")
-            continue
-        if field.attname not in given and field.has_default() and callable(field.default):
-            # One value for the whole statement would be every row's, not a value a row.
-            raise TypeError(f"Delivery.{field.name}: a default computed for each row cannot "
-                            "be given to an INSERT ... SELECT; give it in `given`.")
-        value = given[field.attname] if field.attname in given else field.get_default()
-        values.append("%s")
-        params.append(field.get_db_prep_save(value, connection))
-    # The ledger's one row per (kind, meeting, member); any other conflict is an error.
-    one_row = ", ".join(quote(Delivery._meta.get_field(name).column)
-                        for name in ("kind", "meeting", "member"))
-    recipients, recipient_params = (
-        _recipients(kind, meeting.chapter_id, meeting.local_date)
-        .values(recipient=F("pk")).query.sql_with_params()
+    existing = set(
+        Delivery.objects.filter(kind=kind, meeting=meeting).values_list("member_id", flat=True)
     )
-    # Only quoted names and the ORM's own SQL go into the text; every value is a parameter.
-    # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
-    statement = (
-        f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(values)} FROM ({recipients}) AS recipients "  # nosec B608
-        f"WHERE true ON CONFLICT ({one_row}) DO NOTHING"
+    recipients = _recipients(kind, meeting.chapter_id, meeting.local_date).values_list(
+        "pk", flat=True
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, *recipient_params])
-        return cursor.rowcount
+    rows = [
+        Delivery(kind=kind, chapter_id=meeting.chapter_id, meeting=meeting, member_id=member_id,
+                 due_at=now)
+        for member_id in recipients
+        if member_id not in existing
+    ]
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 def reminders_dispatch(*, now: datetime.datetime) -> int:
     """Hand out the reminders of every meeting whose lead time has come."""
-    from meetings.models import Meeting
-
     leads = set(
         Chapter.objects.order_by().values_list("reminder_lead_hours", flat=True).distinct()
     )
@@ -324,8 +300,6 @@ def tallies_dispatch_for_meeting(meeting_id: int, *, now: datetime.datetime | No
     the batch commits with the completion and the emails are enqueued after the commit. The
     dispatcher would find the week within a minute anyway; this makes it prompt.
     """
-    from meetings.models import Meeting
-
     now = now or timezone.now()
     meeting = Meeting.objects.select_related("chapter").filter(pk=meeting_id).first()
     if meeting is None:
@@ -333,19 +307,87 @@ def tallies_dispatch_for_meeting(meeting_id: int, *, now: datetime.datetime | No
     reason = _tally_reason(meeting, now)
     if reason is None:
         return 0
-    return _batch_open(
+    created = _batch_open(
         meeting=meeting,
         batch_kind=NotificationKind.TALLY,
         kinds=[NotificationKind.TALLY, NotificationKind.SUMMARY],
         reason=reason,
     )
+    if reason == NotificationBatch.Reason.REPORT_COMPLETED:
+        created += corrections_open(meeting)
+    return created
+
+
+def corrections_open(meeting) -> int:
+    """Once a week's report is completed (or completed again): a corrected tally to each member
+    whose last tally stated other figures than the week's final ones, and a corrected summary
+    to each leader whose last one did. Only sent emails are compared: one still waiting states
+    the final figures when it goes. Running it again adds nothing, as the corrections' own
+    figures are the final ones. Returns how many rows were created."""
+    latest: dict[tuple[str, int], Delivery] = {}
+    for row in Delivery.objects.filter(
+        meeting=meeting, kind__in=[NotificationKind.TALLY, NotificationKind.SUMMARY]
+    ).order_by("edition"):
+        latest[(row.kind, row.member_id)] = row
+    stated = [row for row in latest.values()
+              if row.state == Delivery.State.SENT and row.figures is not None]
+    if not stated:
+        return 0
+    week = tallies.ChapterWeek(meeting)
+    summary = week.summary_figures()
+    corrections = [
+        Delivery(kind=row.kind, chapter_id=meeting.chapter_id, meeting=meeting,
+                 member_id=row.member_id, edition=row.edition + 1)
+        for row in stated
+        if row.figures != (week.tally_figures(row.member_id) if row.kind == NotificationKind.TALLY
+                           else summary)
+    ]
+    Delivery.objects.bulk_create(corrections, ignore_conflicts=True)
+    ids = list(Delivery.objects.filter(
+        meeting=meeting, state=Delivery.State.PENDING,
+        kind__in=[NotificationKind.TALLY, NotificationKind.SUMMARY], edition__gt=0,
+    ).values_list("pk", flat=True))
+    _enqueue_sends(ids)
+    if corrections:
+        logger.info("Corrected %s tally/summary email(s) for meeting %s", len(corrections),
+                    meeting.pk)
+    return len(corrections)
+
+
+# --- Any other email ------------------------------------------------------------------------
+
+
+def enqueue(*, kind: str, chapter_id: int, ref: int, member_id: int | None = None,
+            to_email: str = "") -> int | None:
+    """Owe one email announcing row `ref` of its kind's own table (an absence notice, a giver
+    notice...): a pending outbox row written in the caller's transaction, its send queued once
+    that commits (and by the dispatcher's sweep if the queueing is lost, say the broker was
+    down). Owing it twice writes one row. Returns the new row's id, or None if it was there."""
+    try:
+        with transaction.atomic():
+            row = Delivery.objects.create(kind=kind, chapter_id=chapter_id, ref=ref,
+                                          member_id=member_id, to_email=to_email)
+    except IntegrityError:
+        return None
+    _enqueue_sends([row.pk])
+    return row.pk
+
+
+def enqueue_many(*, kind: str, rows: list[dict]) -> int:
+    """`enqueue` for many rows at once (`rows`: ref, chapter_id, member_id): one insert that
+    leaves existing rows alone, then the waiting ones queued. Returns how many were new."""
+    refs = [row["ref"] for row in rows]
+    existing = set(Delivery.objects.filter(kind=kind, ref__in=refs).values_list("ref", flat=True))
+    new = [Delivery(kind=kind, **row) for row in rows if row["ref"] not in existing]
+    Delivery.objects.bulk_create(new, ignore_conflicts=True)
+    _enqueue_sends(list(Delivery.objects.filter(
+        kind=kind, ref__in=refs, state=Delivery.State.PENDING).values_list("pk", flat=True)))
+    return len(new)
 
 
 def tallies_dispatch(*, now: datetime.datetime) -> int:
     """Hand out the tallies of every recent week that was completed or reached its tally
     hour."""
-    from meetings.models import Meeting
-
     today = now.date()
     candidates = (
         Meeting.objects.counted()
@@ -421,57 +463,24 @@ def deliveries_sweep() -> int:
 
 # --- Sending ------------------------------------------------------------------------------------
 
-
-class Claim(NamedTuple):
-    token: str
-    attempts: int  # this try counted
-    resends: int  # part of the Message-ID
+# --- Sending ------------------------------------------------------------------------------------
 
 
-# One statement takes the row and returns what taking it changed. The ORM's update() cannot
-# return columns; with it and a read-back, claiming cost two round trips and about three times
-# the CPU (measured), on every email of a batch.
-CLAIM_SQL = """
-    UPDATE members_delivery
-    SET state = %s, claim = %s, claimed_at = %s, attempts = attempts + 1
-    WHERE id = %s AND state = %s AND due_at <= %s
-    RETURNING attempts, resends
-"""
-
-
-class Sent(NamedTuple):
-    """An email the server accepted, as the ledger records it."""
-
-    delivery_id: int
-    to_email: str
-    message_id: str
-
-
-def delivery_claim(*, delivery_id: int, recording: Sent | None = None) -> Claim | None:
-    """Take the row for this send, or None when it is not ours to send. With `recording` (the
-    chunk's previous email, sent since the last claim), that row is marked sent in the same
-    statement: one commit an email, not two, and still at most that one email unrecorded."""
+def delivery_claim(*, delivery_id: int, seen: Delivery | None = None) -> str | None:
+    """Take the row for this send with one conditional update (pending and due -> sending),
+    or None when it is not ours to send. With `seen` (the row as its chunk read it), the update
+    also requires the row to be unchanged since, so what was read is what is sent."""
     token = uuid.uuid4().hex
     now = timezone.now()
-    adapt = connection.ops.adapt_datetimefield_value
-    params = [Delivery.State.SENDING, token, adapt(now), delivery_id, Delivery.State.PENDING,
-              adapt(now + CLAIM_EARLY)]
-    statement = CLAIM_SQL
-    if recording is not None:
-        if connection.vendor != "postgresql":  # no UPDATE in a WITH: the mark on its own
-            _mark_sent(recording)
-        else:
-            statement = MARK_THEN_CLAIM_SQL
-            params = _mark_sent_params(recording) + params
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            row = cursor.fetchone()
-    except DatabaseError:
-        if statement is MARK_THEN_CLAIM_SQL:
-            _mark_sent(recording)  # the sent email is recorded whatever became of the claim
-        raise
-    return Claim(token, *row) if row else None
+    rows = Delivery.objects.filter(
+        pk=delivery_id, state=Delivery.State.PENDING, due_at__lte=now + CLAIM_EARLY
+    )
+    if seen is not None:
+        rows = rows.filter(attempts=seen.attempts, resends=seen.resends)
+    claimed = rows.update(
+        state=Delivery.State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+    )
+    return token if claimed else None
 
 
 def _finish(delivery: Delivery, token: str, **fields) -> None:
@@ -479,11 +488,15 @@ def _finish(delivery: Delivery, token: str, **fields) -> None:
 
 
 def _enqueue_sends(ids: list[int]) -> None:
-    """Send tasks for these rows after commit, SEND_CHUNK rows a task."""
-    from members.tasks import notifications_send
-
+    """Send tasks for these rows once the transaction commits, SEND_CHUNK rows a task. A
+    broker that cannot be reached fails nothing that committed: the rows wait, and the
+    dispatcher's sweep queues them again."""
     for first in range(0, len(ids), SEND_CHUNK):
-        notifications_send.delay_on_commit(ids[first:first + SEND_CHUNK])
+        transaction.on_commit(partial(_send_later, ids[first:first + SEND_CHUNK]), robust=True)
+
+
+def _send_later(ids: list[int]) -> None:
+    notifications_send.delay(ids)
 
 
 def deliveries_send(*, delivery_ids: list[int], budget: float) -> list[int]:
@@ -491,13 +504,10 @@ def deliveries_send(*, delivery_ids: list[int], budget: float) -> list[int]:
     own just before its send, as `delivery_send` does. A row whose send failed for now is
     handed back for a retry of its own. Stops once `budget` seconds have gone, so the task
     stays inside its time limit, and returns the ids it did not reach."""
-    from members.tasks import notification_send
-
     started = time.monotonic()
     loaded = _chunk_for_sending(delivery_ids)
     shared: dict = {}  # what the chunk's emails for one meeting have in common, built once
     mailer = mailers.default
-    unrecorded: list[Sent] = []  # the email sent last, recorded with the next claim
     try:
         for index, delivery_id in enumerate(delivery_ids):
             if time.monotonic() - started > budget:
@@ -506,15 +516,11 @@ def deliveries_send(*, delivery_ids: list[int], budget: float) -> list[int]:
                 continue  # no such row (anymore): nothing to send
             try:
                 delivery_send(delivery_id=delivery_id, mailer=mailer,
-                              loaded=loaded[delivery_id], shared=shared, unrecorded=unrecorded)
+                              loaded=loaded[delivery_id], shared=shared)
             except Deferred as deferred:
                 notification_send.apply_async(args=[delivery_id], countdown=deferred.countdown)
     finally:
-        try:
-            if unrecorded:
-                _mark_sent(unrecorded.pop())
-        finally:
-            _close_quietly(mailer)
+        _close_quietly(mailer)
     return []
 
 
@@ -536,46 +542,28 @@ def _opted_out() -> Exists:
 
 
 def _chunk_for_sending(delivery_ids: list[int]) -> dict[int, Delivery]:
-    """A chunk's rows by id, as `_for_sending` reads them, in two queries: the rows with their
-    members, then each of their (few) meetings once, not once a row (a chunk is mostly one
-    meeting's; the joined read took a sixth of a reminder's CPU, measured)."""
-    from meetings.models import Meeting
-
-    rows = Delivery.objects.select_related("member__user").annotate(
-        opted_out=_opted_out()
-    ).in_bulk(delivery_ids)
-    meetings = Meeting.objects.select_related(*MEETING_RELATED).in_bulk(
-        {row.meeting_id for row in rows.values()}
-    )
-    for delivery_id, row in list(rows.items()):
-        if row.meeting_id in meetings:
-            row.meeting = meetings[row.meeting_id]
-        else:  # deleted with its meeting between the two reads: nothing to send
-            del rows[delivery_id]
-    return rows
+    """A chunk's rows by id, as `_for_sending` reads them."""
+    return _for_sending().in_bulk(delivery_ids)
 
 
 def delivery_send(*, delivery_id: int, mailer=None, loaded: Delivery | None = None,
-                  shared: dict | None = None, unrecorded: list[Sent] | None = None) -> str:
+                  shared: dict | None = None) -> str:
     """Send one row's email if this call wins the claim. Returns the row's new state, or ""
     when another task has it or it is done. Raises Deferred on a transient failure.
     With `mailer` (an open connection shared by a chunk), the connection is left open; with
-    `loaded` (the row read with the rest of its chunk), nothing is read again: the claim
-    returns what changed; `shared` keeps what the chunk's emails have in common (see
-    build_message); with `unrecorded`, the chunk's email sent before this one is recorded
-    with this claim, and this one, once sent, is left there for the next claim (or whoever
-    holds the list) to record."""
-    claim = delivery_claim(delivery_id=delivery_id,
-                           recording=unrecorded.pop() if unrecorded else None)
-    if claim is None:
+    `loaded` (the row read with the rest of its chunk), the row is not read again unless it
+    changed since; `shared` keeps what the chunk's emails have in common (see build_message)."""
+    token = delivery_claim(delivery_id=delivery_id, seen=loaded)
+    if token is None and loaded is not None:
+        loaded = None  # changed since the chunk read it (a resend, a failed try): as it is now
+        token = delivery_claim(delivery_id=delivery_id)
+    if token is None:
         return ""
-    token = claim.token
     if loaded is None:
         delivery = _for_sending().get(pk=delivery_id)
     else:
         delivery = loaded
-        # A resend or a failed try since the chunk was read changed these.
-        delivery.attempts, delivery.resends = claim.attempts, claim.resends
+        delivery.attempts += 1  # as the claim counted it
     now = timezone.now()
     reason = _skip_reason(delivery, now)
     if reason:
@@ -583,6 +571,9 @@ def delivery_send(*, delivery_id: int, mailer=None, loaded: Delivery | None = No
         return Delivery.State.SKIPPED
     try:
         message = build_message(delivery, now=now, shared=shared)
+    except Skip as skip:
+        _finish(delivery, token, state=Delivery.State.SKIPPED, last_error=str(skip))
+        return Delivery.State.SKIPPED
     except (SoftTimeLimitExceeded, DatabaseError) as error:  # slow or unreachable: try later
         return _send_failed(delivery, token, error)
     except Exception as error:  # a broken template must show in the log, not loop forever
@@ -597,12 +588,11 @@ def delivery_send(*, delivery_id: int, mailer=None, loaded: Delivery | None = No
     except Exception as error:
         _close_quietly(mailer)  # a shared connection opens anew for the next row
         return _send_failed(delivery, token, error)
-    sent = Sent(delivery.pk, message.to[0], message.extra_headers["Message-ID"])
     try:
-        if unrecorded is None:
-            _mark_sent(sent)
-        else:
-            unrecorded.append(sent)
+        _mark_sent(delivery.pk, to_email=message.to[0],
+                   message_id=message.extra_headers["Message-ID"], figures=delivery.figures)
+        if delivery.kind in WHEN_SENT:
+            WHEN_SENT[delivery.kind](delivery.ref, timezone.now())
     finally:
         if own_connection:
             _close_quietly(mailer)
@@ -616,32 +606,17 @@ def _close_quietly(mailer) -> None:
         pass
 
 
-# One plain statement, as the claim: the ORM's update() cost about three times the CPU
-# (measured), after every email. It matches the row whoever holds the claim; one already sent
-# keeps its first record.
-MARK_SENT_SQL = """
-    UPDATE members_delivery
-    SET state = %s, sent_at = %s, claim = '', to_email = %s, message_id = %s, last_error = ''
-    WHERE id = %s AND state <> %s
-"""
-# PostgreSQL runs both in one statement, one transaction; they touch different rows.
-MARK_THEN_CLAIM_SQL = f"WITH marked AS ({MARK_SENT_SQL}) {CLAIM_SQL}"
-
-
-def _mark_sent_params(sent: Sent) -> list:
-    sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    return [Delivery.State.SENT, sent_at, sent.to_email, sent.message_id, sent.delivery_id,
-            Delivery.State.SENT]
-
-
-def _mark_sent(sent: Sent) -> None:
+def _mark_sent(delivery_id: int, *, to_email: str, message_id: str,
+               figures: dict | None = None) -> None:
     """Record the server's acceptance. A sent row is never claimed again, so whoever holds the
-    claim, the ledger must say sent; a brief database hiccup is retried rather than risking a
-    second copy through the sweep."""
+    claim, the ledger must say sent (one already sent keeps its first record); a brief
+    database hiccup is retried rather than risking a second copy through the sweep."""
     for attempt in range(5):
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(MARK_SENT_SQL, _mark_sent_params(sent))
+            Delivery.objects.filter(pk=delivery_id).exclude(state=Delivery.State.SENT).update(
+                state=Delivery.State.SENT, sent_at=timezone.now(), claim="", to_email=to_email,
+                message_id=message_id, last_error="", figures=figures,
+            )
             return
         except DatabaseError:
             if attempt == 4:
@@ -651,14 +626,16 @@ def _mark_sent(sent: Sent) -> None:
 
 
 def _skip_reason(delivery: Delivery, now: datetime.datetime) -> str:
-    """Why this email should not go out after all, or ""."""
+    """Why this email should not go out after all, or "" (a kind's builder may find more)."""
     member, meeting = delivery.member, delivery.meeting
+    if member is not None and not member.user.email:
+        return "No email address."
+    if delivery.kind in OPTIONAL_KINDS and delivery.opted_out:
+        return "Unsubscribed from this kind of email."
+    if delivery.kind not in MEETING_KINDS:
+        return ""
     if member.status != Member.Status.ACTIVE:
         return "No longer an active member."
-    if not member.user.email:
-        return "No email address."
-    if delivery.opted_out:
-        return "Unsubscribed from this kind of email."
     if not meeting.counts_for_attendance:
         return f"The meeting is {meeting.get_status_display().lower()}."
     if delivery.kind == NotificationKind.REMINDER and meeting.starts_at <= now:
@@ -713,10 +690,12 @@ def _send_failed(delivery: Delivery, token: str, error: Exception) -> str:
 def message_id(delivery: Delivery) -> str:
     """The same Message-ID for every try of one send, so a copy can be recognised."""
     resend = f".r{delivery.resends}" if delivery.resends else ""
-    return (
-        f"<chapterhouse.{delivery.kind}.{delivery.meeting_id}.{delivery.member_id}{resend}"
-        f"@{calendar.site_host()}>"
-    )
+    edition = f".c{delivery.edition}" if delivery.edition else ""
+    if delivery.kind in MEETING_KINDS:
+        about = f"{delivery.meeting_id}.{delivery.member_id}"
+    else:
+        about = str(delivery.ref)
+    return f"<chapterhouse.{delivery.kind}.{about}{edition}{resend}@{calendar.site_host()}>"
 
 
 def unsubscribe_token(member_id: int, kind: str) -> str:
@@ -730,60 +709,100 @@ def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
     except signing.BadSignature:
         return None
     member_id, _, kind = value.partition(".")
-    if not member_id.isdigit() or kind not in NotificationKind.values:
+    if not member_id.isdigit() or kind not in OPTIONAL_KINDS:
         return None
     return int(member_id), kind
 
 
+def site_url(name: str, *args) -> str:
+    """An absolute link to one of the site's pages: every link in every email is built here,
+    from settings.SITE_URL (`make run` sets it to the host and port it serves)."""
+    return settings.SITE_URL + reverse(name, args=args)
+
+
 def unsubscribe_url(member_id: int, kind: str) -> str:
-    token = unsubscribe_token(member_id, kind)
-    return settings.SITE_URL + reverse("notification_unsubscribe", args=[token])
+    return site_url("notification_unsubscribe", unsubscribe_token(member_id, kind))
 
 
-def _meeting_context(delivery: Delivery) -> dict:
+@dataclass
+class Letter:
+    """What one email says before it is an email: its kind's builder makes it from the row.
+    `template` names the pair of templates (`<template>.txt`, `<template>.html`)."""
+
+    subject: str
+    template: str
+    context: dict
+    to: str
+    chapter: Chapter
+    list_id: str = ""
+    attachment: MIMEPart | None = None
+
+
+class Skip(Exception):  # noqa: N818 - a decision, not an error
+    """The email should not go out after all (the reason is recorded on the row)."""
+
+
+# The kinds other than a meeting's (notifications/emails.py): the function that makes each
+# one's Letter from its row, and the one that records on what it announces that it was sent.
+BUILDERS: dict[str, object] = {}
+WHEN_SENT: dict[str, object] = {}
+
+
+def builds(kind: str):
+    """Register the function that makes the Letter of one kind of email from its row."""
+
+    def register(function):
+        BUILDERS[kind] = function
+        return function
+
+    return register
+
+
+def when_sent(kind: str):
+    """Register the function that records, on what an email of this kind announces, that the
+    mail server accepted it (called with the row's `ref` and the moment)."""
+
+    def register(function):
+        WHEN_SENT[kind] = function
+        return function
+
+    return register
+
+
+def _meeting_context(delivery: Delivery, week) -> dict:
     """What every recipient's email of this kind for this meeting says alike."""
-    from members import tallies
-
     meeting = delivery.meeting
     chapter = meeting.chapter
     context = {
         "meeting": meeting,
         "chapter": chapter,
-        "site_url": settings.SITE_URL,
-        "chapter_url": settings.SITE_URL + reverse("chapter_home", args=[chapter.slug]),
-        "preferences_url": settings.SITE_URL
-        + reverse("notification_preferences", args=[chapter.slug]),
-        "kind_label": NotificationKind(delivery.kind).label,
-        "kind_plural": KIND_PLURALS[delivery.kind],
+        "chapter_url": site_url("chapter_home", chapter.slug),
     }
     if delivery.kind == NotificationKind.REMINDER:
         context |= reminder_context(meeting)
     elif delivery.kind == NotificationKind.SUMMARY:
-        context |= tallies.summary_context(meeting=meeting)
+        context |= week.summary_context()
     return context
 
 
 @dataclass
 class MeetingEmail:
-    """The parts of one kind of email for one meeting that are the same for every recipient:
-    built once for a chunk of rows, not once a member."""
+    """What one kind of email for one meeting says alike to every recipient, and the week's
+    figures for the whole chapter: built once for a chunk of rows, not once a member."""
 
     context: dict
     subject: str
     list_id: str
     ics: MIMEPart | None  # the reminder's calendar attachment
-    # One MIME boundary per multipart part ("mixed", "alternative") for all the copies, so
-    # their Content-Type headers are alike and written once (see NotificationEmail).
-    boundaries: dict[str, str]
-    # The written form of the parts every copy shares (see mail_policy.LedgerMessage).
-    kept: dict[MIMEPart, tuple]
-    # The text and HTML with markers for each copy's own values, for the kinds in RENDERED_ONCE.
-    rendered: dict[str, str] | None = None
+    week: object = None  # tallies.ChapterWeek for a tally or a summary
 
     @classmethod
     def build(cls, delivery: Delivery, *, now: datetime.datetime) -> "MeetingEmail":
-        context = _meeting_context(delivery)
-        chapter, meeting = context["chapter"], delivery.meeting
+        meeting = delivery.meeting
+        week = (tallies.ChapterWeek(meeting) if delivery.kind != NotificationKind.REMINDER
+                else None)
+        context = _meeting_context(delivery, week)
+        chapter = meeting.chapter
         if delivery.kind == NotificationKind.REMINDER:
             subject = f"Reminder: {chapter.name} meets {context['local_start']:%A %-d %B at %H:%M}"
         elif delivery.kind == NotificationKind.TALLY:
@@ -792,178 +811,104 @@ class MeetingEmail:
             subject = f"Chapter summary for {chapter.name}: {meeting.local_date:%-d %B %Y}"
         ics = (_ics_part(calendar.meeting_ics(meeting, stamp=now))
                if delivery.kind == NotificationKind.REMINDER else None)
-        rendered = (render_email(delivery.kind, context | PERSONAL_MARKERS)
-                    if delivery.kind in RENDERED_ONCE else None)
         return cls(
             context=context,
             subject=subject,
             list_id=f"{chapter.name} <{chapter.slug}.{delivery.kind}.{calendar.site_host()}>",
             ics=ics,
-            boundaries={"mixed": mime_boundary(), "alternative": mime_boundary()},
-            kept={} if ics is None else {ics: (None, b"")},
-            rendered=rendered,
+            week=week,
         )
 
 
-def mime_boundary() -> str:
-    """A random boundary that looks like the ones Python's email generator makes."""
-    return f"{'=' * 15}{random.randrange(sys.maxsize):019d}=="
-
-
-class NotificationEmail(EmailMultiAlternatives):
-    """A ledger email. Built with a policy that parses and folds each header its copies share
-    once, not once a copy, and written out by mail_policy.write, which writes a part the copies
-    share (the .ics) once too (see members/mail_policy.py); the bytes are the same.
-
-    Its multipart parts take the boundaries in `boundaries` (by subtype) rather than new
-    random ones, so a chunk's copies share those headers too. Python's generator checks only
-    the boundaries it makes itself; a given one must not occur in what the part encloses, so
-    that is checked here, for each copy, and a copy whose text holds it gets a fresh one."""
-
-    boundaries: dict[str, str] = {}
-    kept: dict[MIMEPart, tuple] | None = None
-
-    def message(self, *, policy=email.policy.default):
-        message = super().message(policy=mail_policy.remembering(policy))
-        # Django builds a plain EmailMessage; ours differs only in how it is written out.
-        message.__class__ = mail_policy.LedgerMessage
-        message.kept = self.kept
-        taken: list[str] = []
-        for part in message.walk():
-            if part.is_multipart():
-                boundary = self.boundaries.get(part.get_content_subtype()) or mime_boundary()
-                while self._boundary_occurs(boundary, taken):
-                    boundary = mime_boundary()
-                part.set_boundary(boundary)
-                taken.append(boundary)
-        return message
-
-    def written(self, policy=email.policy.SMTP) -> bytes | None:
-        """The bytes of `self.message(policy=policy).as_bytes()`, written from the pieces
-        without building the message (mail_policy.write_alternatives: a third of a reminder's
-        CPU saved, measured). None for an email of another shape than build_message makes,
-        which the caller builds and writes as usual."""
-        policy = mail_policy.remembering(policy)
-        if type(policy) is not mail_policy.RememberingPolicy or policy.cte_type != "8bit":
-            return None
-        names = {name.lower() for name in self.extra_headers}
-        alternatives, attachments = self.alternatives, self.attachments
-        if (names & {"from", "to", "cc", "reply-to", "bcc"} or not {"date", "message-id"} <= names
-                or not all(isinstance(value, str) for value in self.extra_headers.values())
-                or len(self.to) != 1 or self.cc or self.reply_to or not self.body
-                or not (str(self.to[0]).isascii() and str(self.from_email).isascii())
-                or len(alternatives) != 1 or alternatives[0].mimetype != "text/html"
-                or not isinstance(alternatives[0].content, str)
-                or len(attachments) > 1 or not all(isinstance(part, MIMEPart)
-                                                    for part in attachments)):
-            return None
-        taken: list[str] = []
-        for subtype in ("mixed", "alternative") if attachments else ("alternative",):
-            boundary = self.boundaries.get(subtype)
-            if not boundary or self._boundary_occurs(boundary, taken):
-                return None  # building the message chooses a fresh one
-            taken.append(boundary)
-        headers = [("Subject", str(self.subject)), ("From", str(self.from_email)),
-                   ("To", str(self.to[0]))]
-        headers += [(name, value) for name, value in self.extra_headers.items()]
-        return mail_policy.write_alternatives(
-            headers=headers, text=self.body, html=alternatives[0].content,
-            charset=self.encoding or settings.DEFAULT_CHARSET,
-            attachment=attachments[0] if attachments else None,
-            boundaries=self.boundaries, kept=self.kept, policy=policy,
-        )
-
-    def _boundary_occurs(self, boundary: str, taken: list[str]) -> bool:
-        # The raw texts: quoted-printable and base64 turn "=" into "=3D" or leave no "-"
-        # before it, so a boundary absent from a text is absent from its encoded form too.
-        texts = [self.body, *taken]
-        texts += [alternative.content for alternative in self.alternatives]
-        for attachment in self.attachments:
-            if isinstance(attachment, MIMEPart):
-                texts.append(attachment.get_payload())
-            else:
-                texts.append(attachment.content)
-        return any(
-            boundary in (text if isinstance(text, str) else text.decode("latin-1"))
-            for text in texts
-        )
-
-
-def build_message(delivery: Delivery, *, now: datetime.datetime,
-                  shared: dict | None = None) -> NotificationEmail:
-    """The email for one ledger row: plain text and HTML, one-click unsubscribe headers, a
-    deterministic Message-ID and, for reminders, the meeting as an .ics attachment. `shared`
-    keeps each meeting's MeetingEmail for the next rows of a chunk."""
-    from members import tallies
-
-    shared = {} if shared is None else shared
+def _meeting_letter(delivery: Delivery, *, now: datetime.datetime, shared: dict) -> Letter:
     key = (delivery.kind, delivery.meeting_id)
     if key not in shared:
         shared[key] = MeetingEmail.build(delivery, now=now)
     common: MeetingEmail = shared[key]
     member = delivery.member
-    personal = {
-        "greeting": member.first_name or member.full_name,
-        "unsubscribe_url": unsubscribe_url(member.pk, delivery.kind),
-    }
-    if common.rendered is not None:
-        text, html = (personal_filled(rendered, personal, escape=form == "html")
-                      for form, rendered in common.rendered.items())
+    context = dict(common.context)
+    subject = common.subject
+    if delivery.kind == NotificationKind.TALLY:
+        context |= common.week.tally_context(member)
+        delivery.figures = common.week.tally_figures(member.pk)
+    elif delivery.kind == NotificationKind.SUMMARY:
+        delivery.figures = common.week.summary_figures()
+    if delivery.edition:
+        context["correction"] = True
+        subject = f"Corrected: {subject}"
+    return Letter(subject=subject, template=f"notifications/email/{delivery.kind}",
+                  context=context, to=member.user.email, chapter=common.context["chapter"],
+                  list_id=common.list_id, attachment=common.ics)
+
+
+class OutboxEmail(EmailMultiAlternatives):
+    """Django's email, written with header lines up to RFC 5322's limit of 998 characters.
+
+    Python's standard policies fold at 78, and folding cannot break a URL (it has no spaces),
+    so they write a long List-Unsubscribe as RFC 2047 encoded words, which mail providers do
+    not act on. Every backend (SMTP, file, console) writes what `message()` gives."""
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=HEADER_LINE_LIMIT))
+
+
+HEADER_LINE_LIMIT = 998
+
+
+def build_message(delivery: Delivery, *, now: datetime.datetime,
+                  shared: dict | None = None) -> OutboxEmail:
+    """The email for one outbox row: plain text and HTML in the one email layout, a
+    deterministic Message-ID, one-click unsubscribe headers for a kind the member can turn off
+    and, for reminders, the meeting as an .ics attachment. `shared` keeps what a chunk's emails
+    for one meeting have in common. Raises Skip when the email should not go out after all."""
+    shared = {} if shared is None else shared
+    if delivery.kind in MEETING_KINDS:
+        letter = _meeting_letter(delivery, now=now, shared=shared)
     else:
-        context = common.context | personal | {"member": member}
-        if delivery.kind == NotificationKind.TALLY:
-            context |= tallies.tally_context(member=member, meeting=delivery.meeting)
-        text, html = render_email(delivery.kind, context).values()
-    message = NotificationEmail(
-        subject=common.subject,
-        body=text,
-        to=[member.user.email],
-        headers={
-            # A string, not Django's own datetime: the copies written in one second share it
-            # (see NotificationEmail).
-            "Date": format_datetime(now),
-            "Message-ID": message_id(delivery),
-            "List-Unsubscribe": f"<{personal['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": common.list_id,
-            "Auto-Submitted": "auto-generated",
-            "X-Chapterhouse-Kind": delivery.kind,
-        },
-    )
-    message.boundaries, message.kept = common.boundaries, common.kept
+        letter = BUILDERS[delivery.kind](delivery)
+    if not letter.to:
+        raise Skip("No email address.")
+    member = delivery.member
+    chapter = letter.chapter
+    context = letter.context | {
+        "chapter": chapter,
+        "member": member,
+        "site_url": settings.SITE_URL,
+        "chapter_url": site_url("chapter_home", chapter.slug),
+        "kind_label": NotificationKind(delivery.kind).label,
+        "kind_plural": KIND_PLURALS.get(delivery.kind, ""),
+    }
+    headers = {
+        "Message-ID": message_id(delivery),
+        "Auto-Submitted": "auto-generated",
+        "X-Chapterhouse-Kind": delivery.kind,
+    }
+    if member is not None:
+        context["greeting"] = member.first_name or member.full_name
+        if delivery.kind in OPTIONAL_KINDS:
+            context["unsubscribe_url"] = unsubscribe_url(member.pk, delivery.kind)
+            context["preferences_url"] = site_url("notification_preferences", chapter.slug)
+            headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if letter.list_id:
+        headers["List-Id"] = letter.list_id
+    text, html = render_email(letter.template, context).values()
+    message = OutboxEmail(subject=letter.subject, body=text, to=[letter.to], headers=headers)
     message.attach_alternative(html, "text/html")
-    if common.ics is not None:
-        # One part object for every copy: nothing writes to it once built.
-        message.attach(common.ics)
+    if letter.attachment is not None:
+        message.attach(letter.attachment)
     return message
 
 
-def render_email(kind: str, context: dict) -> dict[str, str]:
+def render_email(template: str, context: dict) -> dict[str, str]:
     """The email's text and HTML, by form ("txt", "html"), with the dates and times in it in
-    the chapter's local time."""
+    the chapter's local time. `template` is a kind (a meeting's emails) or a template path
+    without its extension."""
+    if "/" not in template:
+        template = f"notifications/email/{template}"
     with timezone.override(context["chapter"].zone):
-        return {form: render_to_string(f"notifications/email/{kind}.{form}", context)
+        return {form: render_to_string(f"{template}.{form}", context)
                 for form in ("txt", "html")}
-
-
-# A reminder or a leaders' summary says the same to everyone it goes to but whom it greets and
-# the unsubscribe link (a tally is each member's own figures). So a chunk renders its templates
-# once, with a marker in each of those places, and each copy puts in its own values, escaped as
-# the template escapes a value: the HTML (autoescaped) escapes it, the text (autoescape off)
-# takes it as it is. Rendering both templates for each member was two fifths of a reminder's
-# CPU (measured); the tests compare the two ways. The markers hold a random part chosen once a
-# process, so no member's or chapter's text can be taken for one.
-RENDERED_ONCE = {NotificationKind.REMINDER, NotificationKind.SUMMARY}
-_MARKER_NONCE = secrets.token_hex(8)
-PERSONAL_MARKERS = {name: f"[[{name}:{_MARKER_NONCE}]]"
-                    for name in ("greeting", "unsubscribe_url")}
-
-
-def personal_filled(rendered: str, personal: dict, *, escape: bool) -> str:
-    for name, marker in PERSONAL_MARKERS.items():
-        value = str(personal[name])
-        rendered = rendered.replace(marker, conditional_escape(value) if escape else value)
-    return rendered
 
 
 def _ics_part(ics: bytes) -> MIMEPart:
@@ -976,18 +921,6 @@ def _ics_part(ics: bytes) -> MIMEPart:
         filename="meeting.ics",
     )
     return part
-
-
-def warm_up() -> None:
-    """Load what every email needs and a process would otherwise load on its first one: the
-    URLconf (every email links to the site), the email templates, the modules imported on
-    first use. The worker calls this before it forks its processes (config/celery.py)."""
-    from members import tallies  # noqa: F401 - imported here for the tallies' first use
-
-    reverse("notification_preferences", args=["warm-up"])
-    for kind in NotificationKind.values:
-        for form in ("txt", "html"):
-            get_template(f"notifications/email/{kind}.{form}")
 
 
 def reminder_context(meeting) -> dict:
@@ -1039,8 +972,6 @@ def unsubscribe(*, member: Member, kind: str) -> None:
 
 
 def _new_calendar_token() -> str:
-    import secrets
-
     return secrets.token_urlsafe(32)
 
 
@@ -1066,8 +997,6 @@ def calendar_feed_revoke(*, member: Member) -> None:
 def delivery_resend(*, delivery: Delivery, seen_resends: int, by) -> bool:
     """Send a sent or failed email again, by hand. The leader's page posts the resend count it
     showed, so a double click matches once and sends once."""
-    from members.tasks import notification_send
-
     now = timezone.now()
     updated = Delivery.objects.filter(
         pk=delivery.pk,
@@ -1086,3 +1015,60 @@ def delivery_resend(*, delivery: Delivery, seen_resends: int, by) -> bool:
     if updated:
         notification_send.delay_on_commit(delivery.pk)
     return bool(updated)
+
+
+# --- The Celery tasks ---------------------------------------------------------------------------
+#
+# Named as they were when the outbox lived in the members app, so messages queued before a
+# deploy still find their task. They are safe to run twice (the outbox decides), so they are
+# acknowledged only once done: a worker killed mid-task leaves the message for another one.
+# Their time limits stay far inside Redis's visibility timeout, so a running task is never
+# handed out again; a message of a killed worker comes back only after that timeout, and by
+# then the dispatcher's sweep has already sent its email, so it finds nothing to do.
+
+
+@shared_task(name="members.tasks.notifications_dispatch", acks_late=True, time_limit=120,
+             soft_time_limit=100)
+def notifications_dispatch() -> dict:
+    """Beat's tick: hand out due reminders and tallies, and sweep up lost sends."""
+    return vars(dispatch())
+
+
+@shared_task(name="members.tasks.tallies_dispatch", acks_late=True, time_limit=120,
+             soft_time_limit=100)
+def tallies_dispatch_task(meeting_id: int) -> int:
+    """Hand out one meeting's tallies now (a message queued when reports were completed
+    before tallies were owed in the completion's own transaction)."""
+    return tallies_dispatch_for_meeting(meeting_id)
+
+
+# A send task's limits: its claims are taken back at twice the hard one (claim_timeout).
+SEND_LIMITS = {
+    "time_limit": settings.NOTIFICATIONS_SEND_TIME_LIMIT,
+    "soft_time_limit": max(settings.NOTIFICATIONS_SEND_TIME_LIMIT - 10,
+                           settings.NOTIFICATIONS_SEND_TIME_LIMIT * 3 // 4),
+}
+
+
+@shared_task(name="members.tasks.notification_send", bind=True, acks_late=True,
+             max_retries=None, **SEND_LIMITS)
+def notification_send(self, delivery_id: int) -> str:
+    """Send one outbox row's email if it is still ours to send."""
+    try:
+        return delivery_send(delivery_id=delivery_id)
+    except Deferred as deferred:
+        # The row says when; this retry is only the prompt way back (the sweep is the sure one).
+        raise self.retry(countdown=deferred.countdown, exc=deferred) from None
+
+
+@shared_task(name="members.tasks.notifications_send", acks_late=True, **SEND_LIMITS)
+def notifications_send(delivery_ids: list[int]) -> int:
+    """Send a chunk of outbox rows over one connection; what the time budget did not reach
+    goes back on the queue. Each row is claimed on its own, so running twice sends nothing
+    twice. Returns how many rows were handed on."""
+    rest = deliveries_send(
+        delivery_ids=delivery_ids, budget=settings.NOTIFICATIONS_SEND_TIME_LIMIT / 4
+    )
+    if rest:
+        notifications_send.delay(rest)
+    return len(rest)
