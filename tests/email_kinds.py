@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from meetings.models import AbsenceNotice, Attendance, Meeting, Visitor
-from members import services
+from members import invitations as services
 from members.models import Member, RenewalReminder, Role
 from notifications import outbox as notifications
 from notifications.models import Delivery, NotificationKind

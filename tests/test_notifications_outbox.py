@@ -10,7 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from members import services
+from members import invitations as services
 from notifications import outbox as notifications
 from notifications.models import Delivery, NotificationKind
 from notifications.outbox import notifications_send

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from meetings import services as meeting_services
 from meetings.models import Attendance, Meeting, Visitor
+from members import invitations as member_services
 from members import membership
-from members import services as member_services
 from members.models import Member
 from referrals import services
 from referrals.models import CEU, OneToOne, Referral, SlipCorrection, ThankYou
