@@ -7,6 +7,7 @@ costs the same few queries however many rows it shows.
 from django.contrib import admin
 from django.db.models import Count, Q
 
+from chapters.admin_autocomplete import ModelAdmin
 from chapters.models import (
     Chapter,
     Classification,
@@ -19,7 +20,7 @@ from chapters.models import (
 
 
 @admin.register(TrafficLightRuleSet)
-class TrafficLightRuleSetAdmin(admin.ModelAdmin):
+class TrafficLightRuleSetAdmin(ModelAdmin):
     list_display = ("name", "slug", "owner", "based_on")
     list_filter = (("owner", admin.EmptyFieldListFilter),)
     search_fields = ("name", "slug", "owner__name")
@@ -29,7 +30,7 @@ class TrafficLightRuleSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Chapter)
-class ChapterAdmin(admin.ModelAdmin):
+class ChapterAdmin(ModelAdmin):
     list_display = (
         "name", "region", "meeting_weekday", "meeting_time", "time_zone", "currency",
         "traffic_light_rule_set", "current_members",
@@ -75,7 +76,7 @@ class ClassificationInline(admin.TabularInline):
 
 
 @admin.register(Industry)
-class IndustryAdmin(admin.ModelAdmin):
+class IndustryAdmin(ModelAdmin):
     list_display = ("name", "classification_count")
     search_fields = ("name",)
     inlines = (ClassificationInline,)
@@ -91,7 +92,7 @@ class IndustryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Classification)
-class ClassificationAdmin(admin.ModelAdmin):
+class ClassificationAdmin(ModelAdmin):
     list_display = ("name", "industry")
     list_filter = ("industry",)
     search_fields = ("name", "industry__name")
@@ -100,7 +101,7 @@ class ClassificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ModelAdmin):
     list_display = (
         "filename", "chapter", "kind", "status", "created_by", "created_at", "imported_count",
         "already_count", "skipped_count",
@@ -114,7 +115,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportedRow)
-class ImportedRowAdmin(admin.ModelAdmin):
+class ImportedRowAdmin(ModelAdmin):
     list_display = ("fingerprint", "chapter", "kind", "batch")
     list_filter = ("kind",)
     search_fields = ("fingerprint", "chapter__name", "batch__filename")
@@ -124,7 +125,7 @@ class ImportedRowAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportedSlip)
-class ImportedSlipAdmin(admin.ModelAdmin):
+class ImportedSlipAdmin(ModelAdmin):
     list_display = (
         "member_name", "kind", "tier", "amount", "counterpart_name", "meeting", "chapter",
     )

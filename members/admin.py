@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
+from chapters.admin_autocomplete import ModelAdmin
 from members.models import (
     Application,
     AuditEntry,
@@ -98,7 +99,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(ModelAdmin):
     list_display = (
         "name", "business_name", "chapter", "classification", "status", "joined_on",
         "renewal_due_on",
@@ -118,7 +119,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadershipRole)
-class LeadershipRoleAdmin(admin.ModelAdmin):
+class LeadershipRoleAdmin(ModelAdmin):
     list_display = ("member_name", "role", "chapter", "starts_on", "ends_on")
     list_filter = ("role", "member__chapter")
     search_fields = (
@@ -139,7 +140,7 @@ class LeadershipRoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ModelAdmin):
     list_display = (
         "email", "first_name", "last_name", "chapter", "classification", "invited_by",
         "created_at", "expires_at", "accepted_at", "revoked_at",
@@ -157,7 +158,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationOptOut)
-class NotificationOptOutAdmin(admin.ModelAdmin):
+class NotificationOptOutAdmin(ModelAdmin):
     list_display = ("member_name", "kind", "chapter", "created_at")
     list_filter = ("kind",)
     search_fields = ("member__user__email", "member__user__first_name", "member__user__last_name")
@@ -174,7 +175,7 @@ class NotificationOptOutAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationBatch)
-class NotificationBatchAdmin(admin.ModelAdmin):
+class NotificationBatchAdmin(ModelAdmin):
     list_display = ("kind", "meeting", "reason", "created_at")
     list_filter = ("kind", "reason")
     search_fields = ("meeting__chapter__name",)
@@ -184,7 +185,7 @@ class NotificationBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ModelAdmin):
     list_display = (
         "kind", "member_name", "to_email", "meeting", "state", "attempts", "due_at", "sent_at",
         "resends",
@@ -206,7 +207,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ModelAdmin):
     list_display = (
         "full_name", "business_name", "classification", "chapter", "status", "created_at",
         "decided_at",
@@ -228,7 +229,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeaveOfAbsence)
-class LeaveOfAbsenceAdmin(admin.ModelAdmin):
+class LeaveOfAbsenceAdmin(ModelAdmin):
     list_display = (
         "member_name", "chapter", "starts_on", "ends_on", "reason", "began_at", "ended_at",
     )
@@ -250,7 +251,7 @@ class LeaveOfAbsenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(MembershipTransfer)
-class MembershipTransferAdmin(admin.ModelAdmin):
+class MembershipTransferAdmin(ModelAdmin):
     list_display = ("member_name", "from_chapter", "to_chapter", "transferred_by",
                     "transferred_at")
     search_fields = ("from_member__user__email", "from_member__user__first_name",
@@ -275,7 +276,7 @@ class MembershipTransferAdmin(admin.ModelAdmin):
 
 
 @admin.register(RenewalReminder)
-class RenewalReminderAdmin(admin.ModelAdmin):
+class RenewalReminderAdmin(ModelAdmin):
     list_display = ("member_name", "days_before", "due_on", "created_at", "claimed_at",
                     "sent_at")
     list_filter = ("days_before", ("sent_at", admin.EmptyFieldListFilter))
@@ -290,7 +291,7 @@ class RenewalReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(RosterImport)
-class RosterImportAdmin(admin.ModelAdmin):
+class RosterImportAdmin(ModelAdmin):
     list_display = (
         "filename", "chapter", "status", "total", "processed", "created_count",
         "unchanged_count", "rejected_count", "created_by", "created_at",
@@ -304,7 +305,7 @@ class RosterImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ModelAdmin):
     list_display = ("at", "action", "chapter", "member_name", "actor", "summary")
     list_filter = ("action", "chapter")
     search_fields = ("summary", "chapter__name", "member__user__email",
