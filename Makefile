@@ -20,6 +20,7 @@ FIND_PYTHON = for candidate in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[
 .PHONY: help run test install system-deps lint bench clean
 
 AXE := tests/a11y/node_modules/axe-core/axe.min.js
+VNU := tests/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
 help:
 	@echo "make run    set up everything and start web + Celery worker + beat on http://$(HOST):$(PORT)"
@@ -43,11 +44,13 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 # Debian packages the tests use: Chromium for the browser tests, faketime to start a real
-# Celery worker at the test's instant. Installed when we can, otherwise we say how.
+# Celery worker at the test's instant, Java for the HTML checker (vnu.jar). Installed when we
+# can, otherwise we say how.
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing$$missing for the tests"; \
@@ -63,6 +66,13 @@ $(AXE): tests/a11y/package.json tests/a11y/package-lock.json
 	npm ci --prefix tests/a11y --no-audit --no-fund --silent
 	@touch $(AXE)
 
+# The W3C Nu Html Checker for the crawl test, from the npm registry (pinned by package-lock.json).
+# --ignore-scripts: its install script would download a Java of its own; Debian's is used.
+$(VNU): tests/vnu/package.json tests/vnu/package-lock.json
+	@command -v npm >/dev/null || { echo "The HTML check needs Node.js and npm: apt-get install -y npm" >&2; exit 1; }
+	npm ci --prefix tests/vnu --no-audit --no-fund --silent --ignore-scripts
+	@touch $(VNU)
+
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -75,7 +85,7 @@ run: install
 	wait
 
 # Tests read DEBUG from the environment only for settings; pytest-django runs them with DEBUG off.
-test: install system-deps $(AXE)
+test: install system-deps $(AXE) $(VNU)
 	DEBUG=$${DEBUG:-true} $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install

@@ -7,6 +7,7 @@ costs the same few queries however many rows it shows.
 from django.contrib import admin
 from django.db.models import Count, Q
 
+from chapters.admin_autocomplete import ModelAdmin
 from chapters.models import (
     Chapter,
     Classification,
@@ -16,7 +17,7 @@ from chapters.models import (
 
 
 @admin.register(TrafficLightRuleSet)
-class TrafficLightRuleSetAdmin(admin.ModelAdmin):
+class TrafficLightRuleSetAdmin(ModelAdmin):
     list_display = ("name", "slug", "owner", "based_on")
     list_filter = (("owner", admin.EmptyFieldListFilter),)
     search_fields = ("name", "slug", "owner__name")
@@ -26,7 +27,7 @@ class TrafficLightRuleSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Chapter)
-class ChapterAdmin(admin.ModelAdmin):
+class ChapterAdmin(ModelAdmin):
     list_display = (
         "name", "region", "meeting_weekday", "meeting_time", "time_zone", "currency",
         "traffic_light_rule_set", "current_members",
@@ -72,7 +73,7 @@ class ClassificationInline(admin.TabularInline):
 
 
 @admin.register(Industry)
-class IndustryAdmin(admin.ModelAdmin):
+class IndustryAdmin(ModelAdmin):
     list_display = ("name", "classification_count")
     search_fields = ("name",)
     inlines = (ClassificationInline,)
@@ -88,7 +89,7 @@ class IndustryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Classification)
-class ClassificationAdmin(admin.ModelAdmin):
+class ClassificationAdmin(ModelAdmin):
     list_display = ("name", "industry")
     list_filter = ("industry",)
     search_fields = ("name", "industry__name")

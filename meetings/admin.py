@@ -2,12 +2,13 @@
 
 from django.contrib import admin
 
+from chapters.admin_autocomplete import ModelAdmin
 from meetings.models import AbsenceNotice, Attendance, Meeting, Visitor
 from members.admin import MemberColumns
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(ModelAdmin):
     list_display = (
         "local_date", "chapter", "starts_at", "status", "report_status",
         "presenters", "report_completed_at",
@@ -29,7 +30,7 @@ class MeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(MemberColumns, admin.ModelAdmin):
+class AttendanceAdmin(MemberColumns, ModelAdmin):
     list_display = (
         "meeting", "member_name", "code", "substitute_name", "self_checked_in", "marked_by",
         "marked_at",
@@ -45,7 +46,7 @@ class AttendanceAdmin(MemberColumns, admin.ModelAdmin):
 
 
 @admin.register(Visitor)
-class VisitorAdmin(admin.ModelAdmin):
+class VisitorAdmin(ModelAdmin):
     list_display = (
         "name", "company", "classification_label", "meeting", "sponsor", "follow_up", "attended",
         "created_at",
@@ -68,7 +69,7 @@ class VisitorAdmin(admin.ModelAdmin):
 
 
 @admin.register(AbsenceNotice)
-class AbsenceNoticeAdmin(admin.ModelAdmin):
+class AbsenceNoticeAdmin(ModelAdmin):
     list_display = ("member_name", "meeting", "level", "absences", "created_at", "sent_at")
     list_filter = ("level", ("sent_at", admin.EmptyFieldListFilter))
     search_fields = ("member__user__first_name", "member__user__last_name", "member__user__email")

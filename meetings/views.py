@@ -525,10 +525,10 @@ def _visitors(access: ChapterAccess):
 def _classification_widget(access: ChapterAccess, form: VisitorForm) -> None:
     form.fields["classification"].widget.attrs.update(
         {
-            "hx-get": reverse("visitor_classification_check", args=[access.chapter.slug]),
-            "hx-trigger": "change",
-            "hx-target": "#classification-warning",
-            "hx-swap": "outerHTML",
+            "data-hx-get": reverse("visitor_classification_check", args=[access.chapter.slug]),
+            "data-hx-trigger": "change",
+            "data-hx-target": "#classification-warning",
+            "data-hx-swap": "outerHTML",
             "aria-describedby": "classification-warning",
         }
     )

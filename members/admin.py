@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
+from chapters.admin_autocomplete import ModelAdmin
 from members.models import (
     Application,
     AuditEntry,
@@ -107,7 +108,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(ModelAdmin):
     list_display = (
         "name", "business_name", "chapter", "classification", "status", "joined_on",
         "renewal_due_on",
@@ -127,7 +128,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadershipRole)
-class LeadershipRoleAdmin(MemberColumns, admin.ModelAdmin):
+class LeadershipRoleAdmin(MemberColumns, ModelAdmin):
     list_display = ("member_name", "role", "chapter", "starts_on", "ends_on")
     list_filter = ("role", "member__chapter")
     search_fields = (
@@ -140,7 +141,7 @@ class LeadershipRoleAdmin(MemberColumns, admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ModelAdmin):
     list_display = (
         "email", "first_name", "last_name", "chapter", "classification", "invited_by",
         "created_at", "expires_at", "accepted_at", "revoked_at",
@@ -158,7 +159,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ModelAdmin):
     list_display = (
         "full_name", "business_name", "classification", "chapter", "status", "created_at",
         "decided_at",
@@ -180,7 +181,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeaveOfAbsence)
-class LeaveOfAbsenceAdmin(MemberColumns, admin.ModelAdmin):
+class LeaveOfAbsenceAdmin(MemberColumns, ModelAdmin):
     list_display = (
         "member_name", "chapter", "starts_on", "ends_on", "reason", "began_at", "ended_at",
     )
@@ -194,7 +195,7 @@ class LeaveOfAbsenceAdmin(MemberColumns, admin.ModelAdmin):
 
 
 @admin.register(MembershipTransfer)
-class MembershipTransferAdmin(admin.ModelAdmin):
+class MembershipTransferAdmin(ModelAdmin):
     list_display = ("member_name", "from_chapter", "to_chapter", "transferred_by",
                     "transferred_at")
     search_fields = ("from_member__user__email", "from_member__user__first_name",
@@ -219,7 +220,7 @@ class MembershipTransferAdmin(admin.ModelAdmin):
 
 
 @admin.register(RenewalReminder)
-class RenewalReminderAdmin(MemberColumns, admin.ModelAdmin):
+class RenewalReminderAdmin(MemberColumns, ModelAdmin):
     list_display = ("member_name", "days_before", "due_on", "created_at", "claimed_at",
                     "sent_at")
     list_filter = ("days_before", ("sent_at", admin.EmptyFieldListFilter))
@@ -230,7 +231,7 @@ class RenewalReminderAdmin(MemberColumns, admin.ModelAdmin):
 
 
 @admin.register(RosterImport)
-class RosterImportAdmin(admin.ModelAdmin):
+class RosterImportAdmin(ModelAdmin):
     list_display = (
         "filename", "chapter", "status", "total", "processed", "created_count",
         "unchanged_count", "rejected_count", "created_by", "created_at",
@@ -244,7 +245,7 @@ class RosterImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(MemberColumns, admin.ModelAdmin):
+class AuditEntryAdmin(MemberColumns, ModelAdmin):
     list_display = ("at", "action", "chapter", "member_name", "actor", "summary")
     list_filter = ("action", "chapter")
     search_fields = ("summary", "chapter__name", "member__user__email",

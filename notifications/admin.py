@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from chapters.admin_autocomplete import ModelAdmin
 from notifications.models import Delivery, NotificationBatch, NotificationOptOut
 
 
 @admin.register(NotificationOptOut)
-class NotificationOptOutAdmin(admin.ModelAdmin):
+class NotificationOptOutAdmin(ModelAdmin):
     list_display = ("member_name", "kind", "chapter", "created_at")
     list_filter = ("kind",)
     search_fields = ("member__user__email", "member__user__first_name", "member__user__last_name")
@@ -21,7 +22,7 @@ class NotificationOptOutAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationBatch)
-class NotificationBatchAdmin(admin.ModelAdmin):
+class NotificationBatchAdmin(ModelAdmin):
     list_display = ("kind", "meeting", "reason", "created_at")
     list_filter = ("kind", "reason")
     search_fields = ("meeting__chapter__name",)
@@ -31,7 +32,7 @@ class NotificationBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ModelAdmin):
     list_display = (
         "kind", "member_name", "to_email", "meeting", "state", "attempts", "due_at", "sent_at",
         "resends",

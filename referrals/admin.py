@@ -4,6 +4,7 @@ the notices owed to givers."""
 from django.contrib import admin
 from django.utils.text import Truncator
 
+from chapters.admin_autocomplete import ModelAdmin
 from referrals.models import (
     CEU,
     GiverNotice,
@@ -33,7 +34,7 @@ def _person(field: str, description: str):
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(ModelAdmin):
     list_display = (
         "pk", "giver_name", "receiver_name", "tier", "temperature", "status", "prospect_name",
         "meeting", "receiver_meeting", "created_at",
@@ -55,7 +56,7 @@ class ReferralAdmin(admin.ModelAdmin):
 
 
 @admin.register(ThankYou)
-class ThankYouAdmin(admin.ModelAdmin):
+class ThankYouAdmin(ModelAdmin):
     list_display = (
         "pk", "thanked_by_name", "credited_to_name", "amount", "business_type", "referral_id",
         "meeting", "credited_meeting", "created_at",
@@ -76,7 +77,7 @@ class ThankYouAdmin(admin.ModelAdmin):
 
 
 @admin.register(OneToOne)
-class OneToOneAdmin(admin.ModelAdmin):
+class OneToOneAdmin(ModelAdmin):
     list_display = ("pk", "member_name", "met_with_name", "met_on", "location", "meeting")
     list_display_links = ("pk", "member_name")
     list_filter = ("meeting__chapter",)
@@ -92,7 +93,7 @@ class OneToOneAdmin(admin.ModelAdmin):
 
 
 @admin.register(CEU)
-class CEUAdmin(admin.ModelAdmin):
+class CEUAdmin(ModelAdmin):
     list_display = ("pk", "member_name", "description", "credits", "earned_on", "meeting")
     list_display_links = ("pk", "member_name")
     list_filter = ("credits", "meeting__chapter")
@@ -107,7 +108,7 @@ class CEUAdmin(admin.ModelAdmin):
 
 
 @admin.register(Testimonial)
-class TestimonialAdmin(admin.ModelAdmin):
+class TestimonialAdmin(ModelAdmin):
     list_display = ("pk", "giver_name", "about_name", "excerpt", "meeting", "created_at")
     list_display_links = ("pk", "giver_name")
     list_filter = ("meeting__chapter",)
@@ -126,7 +127,7 @@ class TestimonialAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlipCorrection)
-class SlipCorrectionAdmin(admin.ModelAdmin):
+class SlipCorrectionAdmin(ModelAdmin):
     list_display = ("slip_type", "slip_id", "action", "meeting", "changed_by", "changed_at")
     list_filter = ("slip_type", "action")
     search_fields = ("slip_type", "slip_id", "reason", "changed_by__email")
@@ -138,7 +139,7 @@ class SlipCorrectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(GiverNotice)
-class GiverNoticeAdmin(admin.ModelAdmin):
+class GiverNoticeAdmin(ModelAdmin):
     list_display = (
         "pk", "kind", "member_name", "referral_id", "status", "thank_you_id", "created_at",
         "sent_at",

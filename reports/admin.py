@@ -6,11 +6,12 @@ queries however many rows it shows.
 
 from django.contrib import admin
 
+from chapters.admin_autocomplete import ModelAdmin
 from reports.models import ImportBatch, ImportedRow, ImportedSlip
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ModelAdmin):
     list_display = (
         "filename", "chapter", "kind", "status", "created_by", "created_at", "imported_count",
         "already_count", "skipped_count",
@@ -24,7 +25,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportedRow)
-class ImportedRowAdmin(admin.ModelAdmin):
+class ImportedRowAdmin(ModelAdmin):
     list_display = ("fingerprint", "chapter", "kind", "batch")
     list_filter = ("kind",)
     search_fields = ("fingerprint", "chapter__name", "batch__filename")
@@ -34,7 +35,7 @@ class ImportedRowAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportedSlip)
-class ImportedSlipAdmin(admin.ModelAdmin):
+class ImportedSlipAdmin(ModelAdmin):
     list_display = (
         "member_name", "kind", "tier", "amount", "counterpart_name", "meeting", "chapter",
     )

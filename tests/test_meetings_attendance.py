@@ -105,7 +105,7 @@ def test_one_tap_returns_only_the_row_and_the_summary(client_for, president, mem
     )
     assert response.status_code == 200
     text = response.content.decode()
-    assert text.count('hx-swap-oob="true"') == 2  # the row and the summary, nothing else
+    assert text.count('data-hx-swap-oob="true"') == 2  # the row and the summary, nothing else
     assert "<html" not in text
     assert f'id="member-{member.pk}"' in text
     assert 'value="P" class="att-code att-code-P" aria-pressed="true"' in text

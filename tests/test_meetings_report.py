@@ -84,7 +84,7 @@ def test_draft_report_shows_live_provisional_numbers(client_for, president, memb
     slips(week, president, member)
     numbers = client.get(reverse("meeting_report_numbers", args=[week.chapter.slug, week.pk]))
     text = numbers.content.decode()
-    assert "250.50" in text and 'hx-trigger="every 15s"' in text
+    assert "250.50" in text and 'data-hx-trigger="every 15s"' in text
     assert "<html" not in text
 
 

@@ -248,7 +248,7 @@ def test_progress_bar_while_importing(client_for, chapter, president):
     content = partial.content.decode()
     assert "<html" not in content
     assert '<progress id="import-bar" max="800" value="200">25%</progress>' in content
-    assert 'hx-trigger="every 1s"' in content
+    assert 'data-hx-trigger="every 1s"' in content
 
 
 def test_a_bad_upload_shows_the_reason_next_to_the_field(client_for, chapter, president):
