@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 
 from config.celery import WORKER_HEARTBEAT_KEY
 from config.celery import app as celery_app
+from notifications.models import Delivery
 
 # Every window in ACCOUNT_RATE_LIMITS is this long or shorter, so after it every limit has room.
 RETRY_AFTER_MINUTES = 5
@@ -40,7 +41,8 @@ def readyz(request):
     """Readiness: can this web process serve? 503 when the database or Redis is away.
 
     Also reported, without failing readiness (the web serves without them): the Celery broker,
-    how long ago a worker last ran the beat's heartbeat."""
+    how long ago a worker last ran the beat's heartbeat, and how long the oldest email due has
+    waited to be sent."""
     checks = {
         "database": _probe(_database_answers),
         "cache": _probe(_cache_answers),
@@ -51,6 +53,9 @@ def readyz(request):
         "status": "ready" if ready else "unavailable",
         "checks": checks,
         "worker_heartbeat_age_seconds": _worker_heartbeat_age() if checks["cache"]["ok"] else None,
+        "oldest_unsent_email_age_seconds": (
+            _oldest_unsent_email_age() if checks["database"]["ok"] else None
+        ),
     }
     return JsonResponse(body, status=200 if ready else 503)
 
@@ -90,6 +95,19 @@ def _worker_heartbeat_age() -> int | None:
 def favicon(request):
     """Pages name their icon; the back office and other clients still ask for /favicon.ico."""
     return redirect(static("favicon.svg"))
+
+
+def _oldest_unsent_email_age() -> int | None:
+    """Seconds since the oldest email still waiting fell due (None when none is waiting)."""
+    now = timezone.now()
+    oldest = (
+        Delivery.objects.filter(state__in=[Delivery.State.PENDING, Delivery.State.SENDING],
+                                due_at__lte=now)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    return None if oldest is None else int((now - oldest).total_seconds())
 
 
 def too_many_requests(request):

@@ -7,8 +7,11 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from config.celery import worker_heartbeat
+from notifications.models import Delivery, NotificationKind
+from tests import factories
 from tests.ports import free_port
 
 
@@ -118,6 +121,18 @@ def test_readiness_reports_every_dependency(client, db):
     assert body["checks"]["cache"] == {"ok": True}
     assert body["checks"]["broker"] == {"ok": True}
     assert body["worker_heartbeat_age_seconds"] is None  # no worker has run the beat yet
+    assert body["oldest_unsent_email_age_seconds"] is None  # nothing is waiting
+
+
+def test_readiness_tells_how_long_the_oldest_email_has_waited(client, member, time_machine):
+    chapter = member.chapter
+    meeting = factories.meeting(chapter)
+    Delivery.objects.create(kind=NotificationKind.REMINDER, chapter=chapter, member=member,
+                            meeting=meeting, due_at=timezone.now())
+    time_machine.shift(300)
+    body = json.loads(client.get(reverse("readyz")).content)
+    assert 300 <= body["oldest_unsent_email_age_seconds"] < 310
+    assert body["status"] == "ready"  # mail waiting does not stop the web serving
 
 
 def test_readiness_tells_how_long_ago_a_worker_ran_the_beat(client, db, time_machine):
