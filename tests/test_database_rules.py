@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from meetings.models import Attendance, Meeting
+from members import invitations
 from members.models import Invitation, Member
 from referrals.models import CEU, OneToOne, Referral, ThankYou
 from referrals.models import Testimonial as SlipTestimonial
@@ -162,7 +163,7 @@ def test_two_concurrent_approvals_into_one_classification_exactly_one_wins(chapt
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: concurrent transactions on separate connections")
     classification = factories.classification("Residential Real Estate")
-    invitations = [
+    offers = [
         Invitation.objects.create(
             chapter=chapter,
             email=f"agent{n}@example.test",
@@ -189,7 +190,7 @@ def test_two_concurrent_approvals_into_one_classification_exactly_one_wins(chapt
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=accept, args=(inv,)) for inv in invitations]
+    threads = [threading.Thread(target=accept, args=(inv,)) for inv in offers]
     for thread in threads:
         thread.start()
     for thread in threads:
