@@ -7,17 +7,17 @@ Java and vnu.jar come with `make test` (tests/vnu, Debian's default-jre-headless
 from pathlib import Path
 
 import pytest
-from chapters.demo import (
+from django.conf import settings as django_settings
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from demo.seed import (
     ADMIN_EMAIL,
     DEMO_PASSWORD,
     MEMBER_EMAIL,
     PRESIDENT_EMAIL,
     demo_region_seed,
 )
-from django.conf import settings as django_settings
-from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import reverse
-
 from tests import crawl
 
 pytestmark = pytest.mark.django_db
