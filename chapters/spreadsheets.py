@@ -279,8 +279,9 @@ class _XmlCounter:
             self.rows += 1
             self.row_cells = 0
             self.row = self.rows
-            if "r" in attributes:
-                self.row = int(attributes["r"]) if attributes["r"].isdigit() else self.rows
+            number = attributes.get("r", "")
+            if number.isascii() and number.isdigit():
+                self.row = int(number)
             if self.rows > limits.max_rows or self.row > limits.max_rows:
                 raise _too_many_rows(limits)
         elif local == "c":

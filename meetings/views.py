@@ -318,7 +318,7 @@ def attendance_mark(request, access, meeting_id):
     meeting = chapter_meeting(access, meeting_id)
     form = AttendanceMarkForm(request.POST)
     member_id = str(form.data.get("member", ""))
-    if not member_id.isdigit():
+    if not (member_id.isascii() and member_id.isdigit()):
         return HttpResponse("Choose a member.", status=400)
     member = get_object_or_404(Member, chapter=access.chapter, pk=int(member_id))
     error = None
@@ -583,7 +583,8 @@ def meeting_visitors(request, access, meeting_id):
 
 
 def _holder(access: ChapterAccess, classification_id) -> Member | None:
-    if not str(classification_id).isdigit():
+    typed = str(classification_id)
+    if not (typed.isascii() and typed.isdigit()):  # "²".isdigit() is true, and int() refuses it
         return None
     return (
         Member.objects.current()

@@ -19,10 +19,11 @@ def application_create(request, slug):
     access = get_chapter_for_user(request, slug)
     access.require_role(Role.MEMBERSHIP_COMMITTEE, Role.VISITOR_HOST)
     initial = {}
-    if request.method != "POST" and request.GET.get("visitor", "").isdigit():
+    visitor_id = request.GET.get("visitor", "")
+    if request.method != "POST" and visitor_id.isascii() and visitor_id.isdigit():
         visitor = get_object_or_404(
             Visitor.objects.for_chapter(access.chapter).select_related("meeting"),
-            pk=request.GET["visitor"],
+            pk=int(visitor_id),
         )
         initial = ApplicationForm.initial_from_visitor(visitor)
     form = ApplicationForm(

@@ -709,7 +709,7 @@ def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
     except signing.BadSignature:
         return None
     member_id, _, kind = value.partition(".")
-    if not member_id.isdigit() or kind not in OPTIONAL_KINDS:
+    if not (member_id.isascii() and member_id.isdigit()) or kind not in OPTIONAL_KINDS:
         return None
     return int(member_id), kind
 

@@ -176,7 +176,7 @@ def parse_date(value, weekday: int | None = None) -> datetime.date | None:
             readings.sort(key=lambda d: d.weekday() != weekday)
         return readings[0] if readings else None
     words = re.findall(r"[A-Za-z]+|\d+", raw)
-    numbers = [int(w) for w in words if w.isdigit()]
+    numbers = [int(w) for w in words if w.isascii() and w.isdigit()]
     months = [_MONTHS[w[:3].lower()] for w in words if w[:3].lower() in _MONTHS]
     if len(numbers) == 2 and len(months) == 1:
         day, year = sorted(numbers)
